@@ -1,0 +1,1 @@
+"""Consortium Gateway: the core service."""

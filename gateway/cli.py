@@ -1,0 +1,181 @@
+"""The ``consortium-gateway`` command.
+
+Exit codes: 0 success; 1 failure (e.g. the database is unreachable); 2 bad input (a clear message on
+stderr names what was wrong).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import msgspec
+
+from contracts.errors import GatewayError
+from gateway.config import Settings
+from gateway.logs import configure_logging
+
+__all__ = ["main"]
+
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        data_dir=getattr(args, "data_dir", None),
+        trace_console=getattr(args, "trace_console", None) or None,
+    )
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from gateway.db.migrate import applied_versions, migrate
+    from gateway.runtime import connect, database_dsn
+
+    settings = _settings(args)
+
+    async def run(dsn: str) -> dict[str, object]:
+        async with connect(dsn, settings) as conn:
+            now = await migrate(conn)
+            return {
+                "applied_now": [f"{m.version:04d}_{m.name}" for m in now],
+                "schema_version": max(await applied_versions(conn), default=0),
+            }
+
+    with database_dsn(settings) as dsn:
+        _print_json(asyncio.run(run(dsn)))
+    return 0
+
+
+def cmd_members_sync(args: argparse.Namespace) -> int:
+    from gateway.members.consortium_file import load_consortium_file
+    from gateway.members.service import sync_consortium
+    from gateway.runtime import database_dsn, migrated_connection
+
+    settings = _settings(args)
+    file = load_consortium_file(Path(args.file))  # validated before the database is touched
+
+    async def run(dsn: str) -> object:
+        async with migrated_connection(dsn, settings) as conn:
+            return await sync_consortium(conn, file, prune=args.prune)
+
+    with database_dsn(settings) as dsn:
+        report = asyncio.run(run(dsn))
+    _print_json(report)
+    return 0
+
+
+def cmd_schemas_export(args: argparse.Namespace) -> int:
+    from contracts.schema import json_schemas
+
+    out = Path(args.dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, schema in json_schemas().items():
+        path = out / f"{name}.schema.json"
+        path.write_bytes(msgspec.json.format(msgspec.json.encode(schema), indent=2) + b"\n")
+        written.append(str(path))
+    _print_json({"written": written})
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from gateway.runtime import database_dsn, migrated_connection
+    from gateway.serve import serve
+
+    settings = _settings(args)
+
+    async def prepare(dsn: str) -> None:
+        async with migrated_connection(dsn, settings):
+            pass
+
+    with database_dsn(settings) as dsn:
+        asyncio.run(prepare(dsn))
+        serve(dsn, host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from gateway.demo import run_demo
+
+    return run_demo(
+        _settings(args), host=args.host, port=args.port, workers=args.workers, consortium=args.consortium
+    )
+
+
+def _print_json(value: object) -> None:
+    sys.stdout.write(msgspec.json.format(msgspec.json.encode(value), indent=2).decode() + "\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="consortium-gateway",
+        description="Mutual recognition of micro-credentials across a consortium of institutions.",
+    )
+    parser.add_argument("--data-dir", type=Path, help="embedded PostgreSQL data directory (default ./var)")
+    parser.add_argument("--trace-console", action="store_true", help="print spans to stdout, for people")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(
+        name: str, func: Callable[[argparse.Namespace], int], help_: str, parent: object = commands
+    ) -> argparse.ArgumentParser:
+        sub: argparse.ArgumentParser = parent.add_parser(name, help=help_, description=help_)  # type: ignore[attr-defined]
+        sub.set_defaults(func=func)
+        return sub
+
+    def add_server_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--host", default="127.0.0.1")
+        sub.add_argument("--port", type=int, default=8000)
+        sub.add_argument("--workers", type=int, default=1)
+
+    add("migrate", cmd_migrate, "apply pending database migrations")
+    add_server_options(add("serve", cmd_serve, "serve the gateway API"))
+    demo = add("demo", cmd_demo, "run the gateway with the sample consortium on embedded PostgreSQL")
+    add_server_options(demo)
+    demo.add_argument("--consortium", type=Path, help="consortium file (default deploy/demo/consortium.toml)")
+
+    members = add("members", lambda a: EXIT_BAD_INPUT, "manage the consortium registry")
+    members_cmds = members.add_subparsers(dest="members_command", required=True, metavar="ACTION")
+    sync = add(
+        "sync", cmd_members_sync, "upsert the members of a consortium file, in one transaction", members_cmds
+    )
+    sync.add_argument("file", help="consortium file (TOML)")
+    sync.add_argument(
+        "--prune", action="store_true", help="mark members the file no longer names as withdrawn"
+    )
+
+    schemas = add("schemas", lambda a: EXIT_BAD_INPUT, "JSON Schemas of the public contracts")
+    schemas_cmds = schemas.add_subparsers(dest="schemas_command", required=True, metavar="ACTION")
+    export = add("export", cmd_schemas_export, "write one JSON Schema file per contract", schemas_cmds)
+    export.add_argument("dir", help="output directory")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings_error = None
+    try:
+        settings = _settings(args)
+    except ValueError as exc:
+        settings_error = str(exc)
+    if settings_error:
+        sys.stderr.write(f"consortium-gateway: {settings_error}\n")
+        return EXIT_BAD_INPUT
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        code: int = args.func(args)
+    except GatewayError as exc:
+        where = f" [{exc.field}]" if exc.field else ""
+        expected = f" (expected {exc.expected})" if exc.expected else ""
+        sys.stderr.write(f"consortium-gateway: {exc.detail}{where}{expected}\n")
+        return EXIT_BAD_INPUT if exc.status < 500 else EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,72 @@
+"""The one asyncpg pool of a process, with bounded waits and a span per query."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Tracer
+
+from gateway.config import Settings
+
+__all__ = ["connect_pool", "database_pool", "traced_connection_class"]
+
+_QUERY_METHODS = ("execute", "executemany", "fetch", "fetchrow", "fetchval")
+
+
+def traced_connection_class(tracer: Tracer) -> type[asyncpg.Connection]:
+    """An asyncpg Connection subclass whose query methods each open a CLIENT span.
+
+    The SQL text is recorded (it is parameterised, so it holds no learner data); arguments never are (R24).
+    Attributes are only collected when the span is sampled, to keep unsampled queries cheap.
+    """
+
+    def wrap(name: str) -> Callable[..., Any]:
+        base = getattr(asyncpg.Connection, name)
+
+        async def method(self: asyncpg.Connection, query: str, *args: Any, **kwargs: Any) -> Any:
+            with tracer.start_as_current_span(
+                f"db {name}", kind=SpanKind.CLIENT, record_exception=True
+            ) as span:
+                if span.is_recording():
+                    span.set_attribute("db.system.name", "postgresql")
+                    span.set_attribute("db.operation.name", query.lstrip().split(None, 1)[0].upper())
+                    span.set_attribute("db.query.text", query)
+                return await base(self, query, *args, **kwargs)
+
+        method.__name__ = name
+        return method
+
+    return type("TracedConnection", (asyncpg.Connection,), {n: wrap(n) for n in _QUERY_METHODS})
+
+
+async def connect_pool(dsn: str, settings: Settings, tracer: Tracer | None = None) -> asyncpg.Pool:
+    """Create the pool. ``command_timeout`` bounds every statement; acquires are bounded by the caller."""
+    return await asyncpg.create_pool(
+        dsn,
+        min_size=min(settings.db_pool_min, settings.db_pool_max),
+        max_size=settings.db_pool_max,
+        command_timeout=settings.db_command_timeout,
+        timeout=settings.db_connect_timeout,
+        max_inactive_connection_lifetime=300,
+        connection_class=traced_connection_class(tracer or trace.get_tracer(__name__)),
+        server_settings={
+            "application_name": "consortium-gateway",
+            # A server-side bound too, so a statement the client gave up on does not run on (R17).
+            "statement_timeout": str(int(settings.db_command_timeout * 1000)),
+        },
+    )
+
+
+@asynccontextmanager
+async def database_pool(
+    dsn: str, settings: Settings, tracer: Tracer | None = None
+) -> AsyncIterator[asyncpg.Pool]:
+    pool = await connect_pool(dsn, settings, tracer)
+    try:
+        yield pool
+    finally:
+        await pool.close()

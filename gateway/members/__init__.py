@@ -1,0 +1,1 @@
+"""The consortium registry: members, their frameworks, connectors, endpoints and keys."""
