@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 
 import asyncpg
 from litestar import Controller, get
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import PathParameter, QueryParameter
 
 from contracts.members import MemberPage, MemberProfile
 from gateway.members import service
@@ -28,23 +29,19 @@ class MembersController(Controller):
     )
     async def list_members(
         self,
-        conn: asyncpg.Connection,
-        limit: Annotated[int, Parameter(ge=1, le=100, description="Page size, at most 100.")] = 50,
+        conn: NamedDependency[asyncpg.Connection],
+        limit: Annotated[int, QueryParameter(ge=1, le=100, description="Page size, at most 100.")] = 50,
         cursor: Annotated[
-            str | None, Parameter(max_length=400, description="next_cursor of the previous page.")
+            str | None, QueryParameter(max_length=400, description="next_cursor of the previous page.")
         ] = None,
-        status: Literal["active", "suspended", "withdrawn"] | None = None,
+        status: Annotated[Literal["active", "suspended", "withdrawn"] | None, QueryParameter()] = None,
     ) -> MemberPage:
         return await service.list_members(conn, cursor=cursor, status=status, limit=limit)
 
-    @get(
-        "/{member_id:str}",
-        summary="Get one member",
-        responses=problem_responses(404, 503),
-    )
+    @get("/{member_id:str}", summary="Get one member", responses=problem_responses(404, 503))
     async def get_member(
         self,
-        conn: asyncpg.Connection,
-        member_id: Annotated[str, Parameter(max_length=253, description="schacHomeOrganization")],
+        conn: NamedDependency[asyncpg.Connection],
+        member_id: Annotated[str, PathParameter(max_length=253, description="schacHomeOrganization")],
     ) -> MemberProfile:
         return await service.get_member_profile(conn, member_id)

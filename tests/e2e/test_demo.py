@@ -1,0 +1,132 @@
+"""The demo as a newcomer runs it: the real `consortium-gateway demo` process, over HTTP on loopback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gateway.members.consortium_file import load_consortium_file
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _command() -> list[str]:
+    script = Path(sys.executable).parent / "consortium-gateway"
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("consortium-gateway")
+    return [found] if found else [sys.executable, "-m", "gateway.cli"]
+
+
+class Demo:
+    def __init__(self, data_dir: Path) -> None:
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.data_dir = data_dir
+        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+        env["GATEWAY_DATA_DIR"] = str(data_dir)
+        self.proc = subprocess.Popen(
+            [*_command(), "demo", "--port", str(self.port)],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,  # its own process group, so the test can always stop all of it
+        )
+
+    def wait_ready(self, timeout: float = 60) -> float:
+        start = time.monotonic()
+        while time.monotonic() - start < timeout:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"demo exited early:\n{self.proc.stdout.read() if self.proc.stdout else ''}")
+            try:
+                if httpx.get(f"{self.base}/readyz", timeout=1).status_code == 200:
+                    return time.monotonic() - start
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError("demo not ready in time")
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                return self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+                raise
+        return self.proc.returncode
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[Demo]:
+    running = Demo(tmp_path / "var")
+    try:
+        yield running
+    finally:
+        if running.proc.poll() is None:
+            os.killpg(running.proc.pid, signal.SIGKILL)
+            running.proc.wait()
+
+
+def test_demo_serves_members_and_stops_cleanly(demo: Demo) -> None:
+    waited = demo.wait_ready()
+    assert waited < 30, f"ready after {waited:.1f}s"
+
+    members = httpx.get(f"{demo.base}/v1/members", timeout=5)
+    assert members.status_code == 200
+    expected = sorted(m.id for m in load_consortium_file(REPO / "deploy/demo/consortium.toml").members)
+    assert [m["id"] for m in members.json()["items"]] == expected
+
+    problem = httpx.get(f"{demo.base}/v1/members/nowhere.example", timeout=5)
+    assert problem.status_code == 404
+    assert problem.headers["content-type"] == "application/problem+json"
+
+    docs = httpx.get(f"{demo.base}/schema/openapi.json", timeout=5)
+    assert docs.status_code == 200
+    assert docs.json()["openapi"].startswith("3.1")
+
+    assert demo.stop() == 0
+    output = demo.proc.stdout.read() if demo.proc.stdout else ""
+    assert f"{demo.base}/v1/members" in output  # it told the user what to try
+    # The embedded server was stopped with it.
+    assert not (demo.data_dir / "postgres" / "postmaster.pid").exists()
+
+
+def test_second_start_reuses_the_data(tmp_path: Path) -> None:
+    first = Demo(tmp_path / "var")
+    try:
+        first.wait_ready()
+        assert first.stop() == 0
+        second = Demo(tmp_path / "var")
+        try:
+            second.wait_ready()
+            assert len(httpx.get(f"{second.base}/v1/members", timeout=5).json()["items"]) == 5
+            assert second.stop() == 0
+        finally:
+            if second.proc.poll() is None:
+                os.killpg(second.proc.pid, signal.SIGKILL)
+    finally:
+        if first.proc.poll() is None:
+            os.killpg(first.proc.pid, signal.SIGKILL)
