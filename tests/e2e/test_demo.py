@@ -58,7 +58,9 @@ class Demo:
         start = time.monotonic()
         while time.monotonic() - start < timeout:
             if self.proc.poll() is not None:
-                raise AssertionError(f"demo exited early:\n{self.proc.stdout.read() if self.proc.stdout else ''}")
+                raise AssertionError(
+                    f"demo exited early:\n{self.proc.stdout.read() if self.proc.stdout else ''}"
+                )
             try:
                 if httpx.get(f"{self.base}/readyz", timeout=1).status_code == 200:
                     return time.monotonic() - start

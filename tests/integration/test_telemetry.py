@@ -42,10 +42,13 @@ async def test_incoming_traceparent_is_continued(
     await client.get("/healthz", headers={"traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"})
     (server,) = [s for s in spans.get_finished_spans() if s.kind == SpanKind.SERVER]
     assert format(server.context.trace_id, "032x") == trace_id
-    assert server.parent is not None and format(server.parent.span_id, "016x") == "00f067aa0ba902b7"
+    assert server.parent is not None
+    assert format(server.parent.span_id, "016x") == "00f067aa0ba902b7"
 
 
-async def test_problem_carries_the_trace_id(client: AsyncTestClient[object], spans: InMemorySpanExporter) -> None:
+async def test_problem_carries_the_trace_id(
+    client: AsyncTestClient[object], spans: InMemorySpanExporter
+) -> None:
     spans.clear()
     response = await client.get("/v1/members/nowhere.example")
     (server,) = [s for s in spans.get_finished_spans() if s.kind == SpanKind.SERVER]

@@ -7,7 +7,9 @@ from litestar.testing import AsyncTestClient
 PROBLEM = "application/problem+json"
 
 
-async def test_list_members_shows_public_fields_only(client: AsyncTestClient[object], demo_members: list[str]) -> None:
+async def test_list_members_shows_public_fields_only(
+    client: AsyncTestClient[object], demo_members: list[str]
+) -> None:
     response = await client.get("/v1/members")
     assert response.status_code == 200
     body = response.json()
@@ -17,7 +19,9 @@ async def test_list_members_shows_public_fields_only(client: AsyncTestClient[obj
         assert set(item) == {"id", "name", "country", "framework", "status"}
 
 
-async def test_pagination_walks_every_member_once(client: AsyncTestClient[object], demo_members: list[str]) -> None:
+async def test_pagination_walks_every_member_once(
+    client: AsyncTestClient[object], demo_members: list[str]
+) -> None:
     seen: list[str] = []
     cursor = None
     for _ in range(10):
@@ -51,7 +55,9 @@ async def test_get_member(client: AsyncTestClient[object], demo_members: list[st
     }
 
 
-async def test_unknown_member_is_a_404_problem(client: AsyncTestClient[object], demo_members: list[str]) -> None:
+async def test_unknown_member_is_a_404_problem(
+    client: AsyncTestClient[object], demo_members: list[str]
+) -> None:
     response = await client.get("/v1/members/nowhere.example")
     assert response.status_code == 404
     assert response.headers["content-type"] == PROBLEM

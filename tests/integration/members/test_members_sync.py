@@ -18,15 +18,19 @@ async def _snapshot(conn: asyncpg.Connection) -> list[tuple[object, ...]]:
     return [tuple(r.values()) for r in rows]
 
 
-async def test_sync_creates_then_changes_nothing(conn: asyncpg.Connection, demo_consortium_file: Path) -> None:
+async def test_sync_creates_then_changes_nothing(
+    conn: asyncpg.Connection, demo_consortium_file: Path
+) -> None:
     file = load_consortium_file(demo_consortium_file)
     first = await sync_consortium(conn, file)
     assert sorted(first.created) == sorted(m.id for m in file.members)
-    assert first.updated == [] and first.unchanged == []
+    assert first.updated == []
+    assert first.unchanged == []
     before = await _snapshot(conn)
 
     second = await sync_consortium(conn, file)
-    assert second.created == [] and second.updated == []
+    assert second.created == []
+    assert second.updated == []
     assert sorted(second.unchanged) == sorted(m.id for m in file.members)
     assert await _snapshot(conn) == before  # not even updated_at moved
 
@@ -38,7 +42,10 @@ async def test_sync_updates_only_what_changed(conn: asyncpg.Connection, demo_con
     report = await sync_consortium(conn, parse_consortium(changed))
     assert report.updated == ["lakeside-college.edu"]
     assert report.created == []
-    assert await conn.fetchval("SELECT name FROM members WHERE id = 'lakeside-college.edu'") == "Lakeside College"
+    assert (
+        await conn.fetchval("SELECT name FROM members WHERE id = 'lakeside-college.edu'")
+        == "Lakeside College"
+    )
 
 
 async def test_absent_members_are_reported_and_pruned_only_on_request(
@@ -51,7 +58,8 @@ async def test_absent_members_are_reported_and_pruned_only_on_request(
         'framework = "uk-fheq"\nconnector = { id = "ooapi" }\n'
     )
     report = await sync_consortium(conn, smaller)
-    assert "uni-rheinland.de" in report.absent and report.withdrawn == []
+    assert "uni-rheinland.de" in report.absent
+    assert report.withdrawn == []
     assert await conn.fetchval("SELECT status FROM members WHERE id = 'uni-rheinland.de'") == "active"
 
     pruned = await sync_consortium(conn, smaller, prune=True)

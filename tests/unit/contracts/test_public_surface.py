@@ -11,7 +11,17 @@ import contracts
 CONTRACTS = Path(contracts.__file__).parent
 
 # What contracts may import: itself, msgspec, and these parts of the standard library.
-ALLOWED = {"contracts", "msgspec", "__future__", "typing", "datetime", "enum", "re", "collections", "dataclasses"}
+ALLOWED = {
+    "contracts",
+    "msgspec",
+    "__future__",
+    "typing",
+    "datetime",
+    "enum",
+    "re",
+    "collections",
+    "dataclasses",
+}
 
 
 def test_public_surface_is_pinned() -> None:

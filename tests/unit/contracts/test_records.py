@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from contracts import CreditValue, CredentialRecord, LearnerIdentifier, Member, MicroCredential
+from contracts import CredentialRecord, CreditValue, LearnerIdentifier, Member, MicroCredential
 from contracts.schema import EXPORTED, json_schemas
 
 RECORD: dict[str, Any] = {
@@ -65,7 +65,8 @@ ANNEX_I_ON_CREDENTIAL = [
 
 def test_full_record_round_trips() -> None:
     record = msgspec.convert(RECORD, CredentialRecord)
-    assert record.credential.level is not None and record.credential.level.eqf == 6
+    assert record.credential.level is not None
+    assert record.credential.level.eqf == 6
     assert msgspec.to_builtins(record)["credential"]["workload"]["ects"] == 10
     again = msgspec.json.decode(msgspec.json.encode(record), type=CredentialRecord)
     assert again == record
@@ -97,7 +98,9 @@ def test_empty_learning_outcomes_are_refused() -> None:
 def test_unknown_fields_are_refused_with_their_path() -> None:
     data = copy.deepcopy(RECORD)
     data["credential"]["workload"]["ects_grade"] = "A"
-    with pytest.raises(msgspec.ValidationError, match=r"unknown field `ects_grade` - at `\$\.credential\.workload`"):
+    with pytest.raises(
+        msgspec.ValidationError, match=r"unknown field `ects_grade` - at `\$\.credential\.workload`"
+    ):
         msgspec.convert(data, CredentialRecord)
 
 

@@ -37,21 +37,29 @@ def test_demo_file_has_five_members_in_five_frameworks(demo_consortium_file: Pat
 
 
 def test_full_member_with_keys_endpoints_and_webhook() -> None:
-    text = HEADER + member(
-        webhook_url='"https://registry.uni-a.ac.uk/hooks"',
-        status='"suspended"',
-    ) + """
+    text = (
+        HEADER
+        + member(
+            webhook_url='"https://registry.uni-a.ac.uk/hooks"',
+            status='"suspended"',
+        )
+        + """
 [members.endpoints]
 registry = "https://registry.uni-a.ac.uk/ooapi/v6"
 issuer = "https://registry.uni-a.ac.uk"
 
-[members.keys]
-jwks = { keys = [{ kty = "OKP", crv = "Ed25519", x = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", kid = "k1" }] }
+[[members.keys.jwks.keys]]
+kty = "OKP"
+crv = "Ed25519"
+kid = "k1"
+x = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
 """
+    )
     entry = parse_consortium(text).members[0]
     assert entry.status == "suspended"
     assert entry.endpoints.registry == "https://registry.uni-a.ac.uk/ooapi/v6"
-    assert entry.keys is not None and entry.keys.jwks is not None
+    assert entry.keys is not None
+    assert entry.keys.jwks is not None
     assert entry.keys.jwks["keys"][0]["kid"] == "k1"
 
 
@@ -95,7 +103,11 @@ def test_duplicate_member_is_refused() -> None:
 
 
 def test_private_key_material_in_jwks_is_refused() -> None:
-    text = HEADER + member() + '\n[members.keys]\njwks = { keys = [{ kty = "OKP", crv = "Ed25519", x = "AA", d = "BB" }] }\n'
+    text = (
+        HEADER
+        + member()
+        + '\n[members.keys]\njwks = { keys = [{ kty = "OKP", crv = "Ed25519", x = "AA", d = "BB" }] }\n'
+    )
     with pytest.raises(InvalidConsortiumFile) as caught:
         parse_consortium(text)
     assert caught.value.member == "uni-a.ac.uk"
