@@ -1,0 +1,1 @@
+"""Plug-ins of the gateway: credit frameworks, registry connectors and the conformance kit."""
