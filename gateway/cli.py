@@ -168,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.func(args)
     except GatewayError as exc:
-        where = f" [{exc.field}]" if exc.field else ""
+        where = f" [{exc.field}]" if exc.field and exc.field not in exc.detail else ""
         expected = f" (expected {exc.expected})" if exc.expected else ""
         sys.stderr.write(f"consortium-gateway: {exc.detail}{where}{expected}\n")
         return EXIT_BAD_INPUT if exc.status < 500 else EXIT_FAILURE
