@@ -8,16 +8,30 @@ a lookup, and the ``type`` URIs are stable: clients may branch on them.
 
     GatewayError
     ├── InvalidRequest              400  a field is missing, malformed or out of range
-    │   └── InvalidConsortiumFile   400  a consortium file failed validation (names member and field)
+    │   ├── InvalidConsortiumFile   400  a consortium file failed validation (names member and field)
+    │   ├── UnknownFramework        400  no credit framework with that id is registered
+    │   ├── UnknownLevel            400  the framework has no level with that code
+    │   ├── UnknownGrade            400  the grading scheme, or a grade in it, does not exist
+    │   ├── MixedConversionBasis    400  hour-based and convention-based credit would be mixed
+    │   ├── NoConversionPath        400  the frameworks share no basis to convert through
+    │   ├── GradeDistributionRequired 400  a relative (ECTS) grade needs grade-distribution tables
+    │   └── InvalidFrameworkOverrides 400  a member's framework overrides are not valid
     ├── Unauthenticated             401
+    │   └── UnknownSigningKey       401  no usable key for a JWS `kid` (R5): malformed, unknown, ambiguous
     ├── Forbidden                   403
     ├── NotFound                    404
     ├── MethodNotAllowed            405
     ├── Conflict                    409
+    │   └── DuplicateFramework      409  two framework plug-ins claim one id
     ├── PayloadTooLarge             413
     ├── UnsupportedMediaType        415
     ├── TooManyRequests             429
-    └── ServiceUnavailable          503  e.g. the database is unreachable
+    ├── ServiceUnavailable          503  e.g. the database is unreachable
+    ├── OutboundError               502  a call the gateway made to a member did not succeed (R18)
+    │   ├── OutboundRefused         502  refused before sending: scheme, userinfo, origin, address, redirect
+    │   └── OutboundFailed          502  unreachable, or an error status, oversized or malformed answer
+    │       └── OutboundTimeout     504  no complete answer within the deadline
+    └── FrameworkPluginError        500  a framework plug-in could not be loaded or is malformed
 """
 
 from __future__ import annotations
@@ -27,16 +41,30 @@ from typing import ClassVar
 __all__ = [
     "PROBLEM_TYPE_PREFIX",
     "Conflict",
+    "DuplicateFramework",
     "Forbidden",
+    "FrameworkPluginError",
     "GatewayError",
+    "GradeDistributionRequired",
     "InvalidConsortiumFile",
+    "InvalidFrameworkOverrides",
     "InvalidRequest",
     "MethodNotAllowed",
+    "MixedConversionBasis",
+    "NoConversionPath",
     "NotFound",
+    "OutboundError",
+    "OutboundFailed",
+    "OutboundRefused",
+    "OutboundTimeout",
     "PayloadTooLarge",
     "ServiceUnavailable",
     "TooManyRequests",
     "Unauthenticated",
+    "UnknownFramework",
+    "UnknownGrade",
+    "UnknownLevel",
+    "UnknownSigningKey",
     "UnsupportedMediaType",
 ]
 
@@ -133,3 +161,130 @@ class ServiceUnavailable(GatewayError):
     type_slug = "service-unavailable"
     title = "Service unavailable"
     status = 503
+
+
+# --- credit frameworks (adapters/frameworks): each names the input ``field`` and what was ``expected`` ---
+
+
+class UnknownFramework(InvalidRequest):
+    """No credit framework with the given id is registered; ``expected`` lists the registered ids."""
+
+    type_slug = "unknown-framework"
+    title = "Unknown credit framework"
+
+
+class UnknownLevel(InvalidRequest):
+    """The framework has no level with the given code; ``expected`` lists the valid codes."""
+
+    type_slug = "unknown-level"
+    title = "Unknown level"
+
+
+class UnknownGrade(InvalidRequest):
+    """The grading scheme, or the grade within it, does not exist; ``expected`` lists the valid values."""
+
+    type_slug = "unknown-grade"
+    title = "Unknown grade"
+
+
+class MixedConversionBasis(InvalidRequest):
+    """Hour-based and convention-based credit would be mixed in one conversion or decision.
+
+    shared/reference/domain.md section 1 ("Gotcha"): the 2:1 conventions come from full-year equivalence,
+    not from hours, so the two bases must never be combined.
+    """
+
+    type_slug = "mixed-conversion-basis"
+    title = "Credit conversion bases cannot be mixed"
+
+
+class NoConversionPath(InvalidRequest):
+    """The two frameworks share no basis (convention factor or notional hours) to convert through."""
+
+    type_slug = "no-conversion-path"
+    title = "No conversion path"
+
+
+class GradeDistributionRequired(InvalidRequest):
+    """A relative grade (ECTS) converts only through grade-distribution tables, never a fixed mapping."""
+
+    type_slug = "grade-distribution-required"
+    title = "A grade-distribution table is required"
+
+
+class InvalidFrameworkOverrides(InvalidRequest):
+    """A member's framework overrides are not valid (e.g. they try to override a status-A fact)."""
+
+    type_slug = "invalid-framework-overrides"
+    title = "The framework overrides are not valid"
+
+
+class DuplicateFramework(Conflict):
+    """Two framework plug-ins claim the same id."""
+
+    type_slug = "duplicate-framework"
+    title = "Duplicate credit framework"
+
+
+class FrameworkPluginError(GatewayError):
+    """A framework plug-in failed to load, or does not satisfy ``contracts.frameworks.CreditFramework``."""
+
+    type_slug = "framework-plugin-error"
+    title = "Credit framework plug-in error"
+    status = 500
+
+
+# --- outbound calls and key resolution (gateway/outbound): ``reason`` is a short, stable code for logs,
+# spans and tests; ``detail`` never names an internal address, a token or an assertion ---
+
+
+class UnknownSigningKey(Unauthenticated):
+    """No usable key verifies a JWS (R5): its ``kid`` is malformed, unknown or ambiguous, or the signer's
+    JWKS cannot be loaded. ``reason`` is one of ``invalid-kid``, ``unsupported-alg``, ``unknown-kid``,
+    ``ambiguous-kid``, ``jwks-unavailable``."""
+
+    type_slug = "unknown-signing-key"
+    title = "No usable signing key"
+
+    def __init__(self, detail: str, *, reason: str) -> None:
+        super().__init__(detail, field="kid")
+        self.reason = reason
+
+
+class OutboundError(GatewayError):
+    """A call the gateway made to a member did not succeed (R18). ``upstream_status`` is the member's
+    HTTP status, when there was one."""
+
+    type_slug = "outbound-error"
+    title = "A member could not be reached"
+    status = 502
+
+    def __init__(self, detail: str, *, reason: str, upstream_status: int | None = None) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.upstream_status = upstream_status
+
+
+class OutboundRefused(OutboundError):
+    """The fetcher refused the call before sending it, or refused to follow the answer (R18). ``reason``:
+    ``url``, ``scheme``, ``userinfo``, ``origin``, ``address``, ``redirect``, ``issuer-mismatch``."""
+
+    type_slug = "outbound-refused"
+    title = "The outbound call is not allowed"
+
+
+class OutboundFailed(OutboundError):
+    """The member could not be reached, or answered with an error status or a body that is too large,
+    compressed or malformed. ``reason``: ``dns``, ``connect``, ``status``, ``too-large``, ``encoding``,
+    ``malformed``, ``token-rejected``."""
+
+    type_slug = "outbound-failed"
+    title = "The member call failed"
+
+
+class OutboundTimeout(OutboundFailed):
+    """No complete answer within the call's deadline."""
+
+    type_slug = "outbound-timeout"
+    title = "The member did not answer in time"
+    status = 504
