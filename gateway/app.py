@@ -11,7 +11,17 @@ from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.openapi.spec import Components, OAuthFlow, OAuthFlows, SecurityScheme
 
+from contracts.scopes import SCOPES
+from gateway.auth.errors import OAuthError
+from gateway.auth.guard import authorize, check_route_guards, provide_principal
+from gateway.auth.rfc7523 import InlineKeySource
+from gateway.auth.rfc9068 import TokenValidator
+from gateway.auth.routes import oauth_error_response
+from gateway.auth.routes import routes as oauth_routes
+from gateway.auth.service import AuthService
+from gateway.auth.trust import TrustStore
 from gateway.config import Settings
 from gateway.db.deps import provide_connection
 from gateway.db.embedded import embedded_postgres
@@ -20,18 +30,21 @@ from gateway.db.pool import database_pool
 from gateway.members.routes import MembersController
 from gateway.ops.routes import healthz, readyz
 from gateway.problems import exception_handlers
+from gateway.serve import key_algorithms
 from gateway.telemetry import Telemetry, TracingMiddleware, configure_telemetry
 
 __all__ = ["create_app"]
 
 API_VERSION = "1.0.0"
+DOCS_PATH = "/schema"
 
 
 def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None = None) -> Litestar:
     """Build the gateway app. With no arguments (granian's factory call) settings come from the environment.
 
     The database pool is created at start-up: from ``settings.database_url`` when set, otherwise on the
-    embedded PostgreSQL in ``settings.data_dir``. Pending migrations are applied first (under a lock).
+    embedded PostgreSQL in ``settings.data_dir``. Pending migrations are applied first (under a lock), and
+    the gateway's signing keys are created on first start.
     """
     settings = settings or Settings.from_env()
     owns_telemetry = telemetry is None
@@ -45,15 +58,39 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
             if settings.migrate_on_start:
                 async with pool.acquire(timeout=settings.db_acquire_timeout) as conn:
                     await migrate(conn)
+            trust = TrustStore(
+                pool,
+                settings.signing_keys_dir,
+                interval=settings.trust_refresh_interval,
+                acquire_timeout=settings.db_acquire_timeout,
+                key_algs=key_algorithms(settings),
+            )
+            await trust.start()
+            stack.push_async_callback(trust.stop)
             app.state.pool = pool
+            app.state.auth = AuthService(
+                settings=settings,
+                pool=pool,
+                trust=trust,
+                validator=TokenValidator(
+                    issuer=settings.issuer,
+                    audience=settings.token_audience,
+                    cache_size=settings.token_cache_size,
+                ),
+                key_source=InlineKeySource(),
+            )
             yield
         if owns_telemetry:
             telemetry.shutdown()
 
-    return Litestar(
-        route_handlers=[healthz, readyz, MembersController],
-        dependencies={"conn": Provide(provide_connection)},
-        exception_handlers=exception_handlers(),
+    app = Litestar(
+        route_handlers=[healthz, readyz, *oauth_routes, MembersController],
+        dependencies={
+            "conn": Provide(provide_connection),
+            "principal": Provide(provide_principal, sync_to_thread=False),
+        },
+        guards=[authorize],
+        exception_handlers={**exception_handlers(), OAuthError: oauth_error_response},
         middleware=[DefineMiddleware(TracingMiddleware, tracer=telemetry.tracer)],
         lifespan=[lifespan],
         state=State({"settings": settings, "migration_versions": [m.version for m in available()]}),
@@ -62,10 +99,24 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
             title="Consortium Gateway",
             version=API_VERSION,
             description="Mutual recognition of micro-credentials, learner mobility and federated credential "
-            "lookup for a consortium of universities and colleges. Errors are RFC 9457 problem+json.",
-            path="/schema",
+            "lookup for a consortium of universities and colleges. Errors are RFC 9457 problem+json. "
+            "Call /oauth/token with a private_key_jwt client assertion to get a bearer token.",
+            path=DOCS_PATH,
             render_plugins=[ScalarRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "oauth2": SecurityScheme(
+                        type="oauth2",
+                        description="client_credentials with private_key_jwt client authentication",
+                        flows=OAuthFlows(
+                            client_credentials=OAuthFlow(token_url="/oauth/token", scopes=dict(SCOPES))
+                        ),
+                    )
+                }
+            ),
         ),
         logging_config=None,
         debug=False,
     )
+    check_route_guards(app, public_prefixes=(DOCS_PATH,))
+    return app

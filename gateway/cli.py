@@ -84,17 +84,55 @@ def cmd_schemas_export(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from gateway.runtime import database_dsn, migrated_connection
-    from gateway.serve import serve
+    from gateway.serve import prepare_keys, serve
 
     settings = _settings(args)
 
     async def prepare(dsn: str) -> None:
-        async with migrated_connection(dsn, settings):
-            pass
+        async with migrated_connection(dsn, settings) as conn:
+            await prepare_keys(conn, settings)
 
     with database_dsn(settings) as dsn:
         asyncio.run(prepare(dsn))
-        serve(dsn, host=args.host, port=args.port, workers=args.workers)
+        serve(dsn, settings, host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from gateway.auth.token_client import fetch_token, load_client_file
+
+    body = fetch_token(load_client_file(Path(args.client_file)), args.scope or None)
+    if args.format == "json":
+        _print_json(body)
+    else:
+        sys.stdout.write(body["access_token"] + "\n")
+    return 0
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from gateway.auth.keys import rotate_keys
+    from gateway.runtime import database_dsn, migrated_connection
+    from gateway.serve import key_algorithms
+
+    settings = _settings(args)
+    alg = args.alg or key_algorithms(settings)[args.purpose]
+
+    async def run(dsn: str) -> object:
+        async with migrated_connection(dsn, settings) as conn:
+            return await rotate_keys(
+                conn,
+                settings.signing_keys_dir,
+                purpose=args.purpose,
+                alg=alg,
+                publish_lead=dt.timedelta(seconds=args.publish_lead),
+                # A retired key stays published until every token it signed has expired, plus refresh slack.
+                retire_after=dt.timedelta(seconds=settings.access_token_ttl + 60),
+            )
+
+    with database_dsn(settings) as dsn:
+        _print_json(asyncio.run(run(dsn)))
     return 0
 
 
@@ -145,6 +183,34 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("file", help="consortium file (TOML)")
     sync.add_argument(
         "--prune", action="store_true", help="mark members the file no longer names as withdrawn"
+    )
+
+    token = add("token", cmd_token, "get an access token as a member, with its client file (private_key_jwt)")
+    token.add_argument(
+        "--client-file", required=True, help="JSON with client_id, private_jwk, token_endpoint"
+    )
+    token.add_argument(
+        "--scope", action="append", help="a scope to ask for (repeatable); default: all registered"
+    )
+    token.add_argument("--format", choices=["token", "json"], default="token")
+
+    keys = add("keys", lambda a: EXIT_BAD_INPUT, "the gateway's signing keys")
+    keys_cmds = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    rotate = add(
+        "rotate",
+        cmd_keys_rotate,
+        "one rotation step: activate the published next key, publish a new one",
+        keys_cmds,
+    )
+    rotate.add_argument(
+        "--purpose", choices=["access-token", "client-assertion", "webhook"], default="access-token"
+    )
+    rotate.add_argument("--alg", choices=["Ed25519", "ES256", "PS256"])
+    rotate.add_argument(
+        "--publish-lead",
+        type=int,
+        default=600,
+        help="seconds a next key is published before it signs (default 600)",
     )
 
     schemas = add("schemas", lambda a: EXIT_BAD_INPUT, "JSON Schemas of the public contracts")

@@ -6,7 +6,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
@@ -34,9 +34,27 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     # 1 MiB default; R17 asks for a limit well below Litestar's 10 MB default.
     max_body_bytes: Annotated[int, Meta(ge=1024, le=64 * _MiB)] = _MiB
     page_size_max: Annotated[int, Meta(ge=1, le=1000)] = 100
+    # OAuth (R1-R12). The issuer is the authorisation server's identifier and the sole `aud` of client
+    # assertions; access tokens are for `audience` (default: the issuer).
+    issuer: Annotated[str, Meta(pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$")] = "http://127.0.0.1:8000"
+    audience: str | None = None
+    access_token_ttl: Annotated[int, Meta(ge=30, le=300)] = 300
+    access_token_alg: Literal["Ed25519", "ES256", "PS256"] = "Ed25519"
+    keys_dir: Path | None = None
+    # How often each process reloads clients, keys and revocations: the bound on revocation delay (R9).
+    trust_refresh_interval: Annotated[float, Meta(gt=0, le=5)] = 2.0
+    token_cache_size: Annotated[int, Meta(ge=0, le=1_000_000)] = 10_000
     log_level: str = "INFO"
     log_format: str = "json"
     trace_console: bool = False
+
+    @property
+    def token_audience(self) -> str:
+        return self.audience or self.issuer
+
+    @property
+    def signing_keys_dir(self) -> Path:
+        return self.keys_dir or self.data_dir / "keys"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:

@@ -1,18 +1,29 @@
-"""``consortium-gateway demo``: the gateway on embedded PostgreSQL with the sample consortium."""
+"""``consortium-gateway demo``: the gateway on embedded PostgreSQL with the sample consortium.
+
+Each demo member gets an OAuth client with a real key pair, kept in ``<data dir>/demo/clients/`` (the
+private key never leaves that file), so a newcomer can act as any member with ``consortium-gateway token``.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 
+import msgspec
+
+from contracts.scopes import SCOPES
+from gateway.auth.keys import generate_private_key
+from gateway.auth.token_client import ClientFile
 from gateway.config import Settings
 from gateway.members.consortium_file import load_consortium_file
+from gateway.members.models import ClientEntry, ConsortiumFile, MemberKeys
 from gateway.members.service import sync_consortium
 from gateway.runtime import database_dsn, migrated_connection
-from gateway.serve import serve
+from gateway.serve import prepare_keys, serve
 
-__all__ = ["default_consortium_file", "run_demo"]
+__all__ = ["default_consortium_file", "demo_clients", "run_demo"]
 
 
 def default_consortium_file() -> Path:
@@ -23,13 +34,57 @@ def default_consortium_file() -> Path:
     return Path(__file__).resolve().parents[1] / relative
 
 
+def _client_file(clients_dir: Path, member_id: str, issuer: str) -> ClientFile:
+    path = clients_dir / f"{member_id}.json"
+    if path.exists():
+        existing = msgspec.json.decode(path.read_bytes(), type=ClientFile)
+        if existing.issuer == issuer:
+            return existing
+        private_jwk = existing.private_jwk  # same key, new address (e.g. another --port)
+    else:
+        private_jwk = generate_private_key("ES256", kid_prefix=f"{member_id}-").as_dict(private=True)
+    client = ClientFile(
+        client_id=f"{member_id}:registry",
+        member_id=member_id,
+        private_jwk=private_jwk,
+        token_endpoint=f"{issuer.rstrip('/')}/oauth/token",
+        issuer=issuer,
+        scopes=sorted(SCOPES),
+    )
+    clients_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(msgspec.json.format(msgspec.json.encode(client), indent=2))
+    return client
+
+
+def demo_clients(file: ConsortiumFile, clients_dir: Path, issuer: str) -> ConsortiumFile:
+    """The consortium with one registry client per member, whose key pair is in ``clients_dir``."""
+    members = []
+    for entry in file.members:
+        client = _client_file(clients_dir, entry.id, issuer)
+        public = {k: v for k, v in client.private_jwk.items() if k not in ("d", "p", "q", "dp", "dq", "qi")}
+        registered = ClientEntry(
+            client_id=client.client_id,
+            scopes=client.scopes,  # type: ignore[arg-type]
+            keys=MemberKeys(jwks={"keys": [public]}),
+            capabilities=["introspect"],
+        )
+        members.append(msgspec.structs.replace(entry, clients=[*entry.clients, registered]))
+    return msgspec.structs.replace(file, members=members)
+
+
 def run_demo(settings: Settings, *, host: str, port: int, workers: int, consortium: Path | None) -> int:
     path = consortium or default_consortium_file()
-    file = load_consortium_file(path)
+    if "GATEWAY_ISSUER" not in os.environ:
+        settings = msgspec.structs.replace(settings, issuer=f"http://{host}:{port}")
+    clients_dir = settings.data_dir / "demo" / "clients"
+    file = demo_clients(load_consortium_file(path), clients_dir, settings.issuer)
 
     async def prepare(dsn: str) -> int:
         async with migrated_connection(dsn, settings) as conn:
             report = await sync_consortium(conn, file)
+            await prepare_keys(conn, settings)
         return len(report.created) + len(report.updated) + len(report.unchanged)
 
     with database_dsn(settings) as dsn:
@@ -41,24 +96,27 @@ def run_demo(settings: Settings, *, host: str, port: int, workers: int, consorti
             if settings.database_url
             else f"embedded PostgreSQL in {settings.data_dir}/postgres"
         )
+        client_file = clients_dir / f"{first}.json"
         sys.stdout.write(
             f"""
 Consortium Gateway demo: {file.consortium.name}
   {count} members synced from {path}
   database: {where}
+  member clients (private keys): {clients_dir}/<member-id>.json
 
 Open
   {base}/schema              API documentation (OpenAPI 3.1 at {base}/schema/openapi.json)
   {base}/readyz              readiness: database reachable, migrations current
 
-Try
-  curl -s {base}/v1/members
-  curl -s {base}/v1/members/{first}
-  curl -s {base}/v1/members/nowhere.example      # an RFC 9457 problem
+Try, acting as {first}
+  TOKEN=$(.venv/bin/consortium-gateway token --client-file {client_file})
+  curl -s -H "Authorization: Bearer $TOKEN" {base}/v1/members
+  curl -s -H "Authorization: Bearer $TOKEN" {base}/v1/members/{first}
+  curl -s {base}/v1/members                      # no token: an RFC 9457 problem, 401
 
 Stop with Ctrl-C.
 """
         )
         sys.stdout.flush()
-        serve(dsn, host=host, port=port, workers=workers)
+        serve(dsn, settings, host=host, port=port, workers=workers)
     return 0

@@ -69,6 +69,7 @@ def problem_response(problem: Problem, headers: dict[str, str] | None = None) ->
 
 
 def _from_gateway_error(request: Request[Any, Any, Any], exc: GatewayError) -> Response[Any]:
+    headers: dict[str, str] | None = getattr(exc, "headers", None)
     return problem_response(
         Problem(
             type=exc.type_uri(),
@@ -79,7 +80,8 @@ def _from_gateway_error(request: Request[Any, Any, Any], exc: GatewayError) -> R
             field=exc.field,
             expected=exc.expected,
             trace_id=_trace_id(),
-        )
+        ),
+        headers=headers,
     )
 
 

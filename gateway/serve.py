@@ -4,21 +4,38 @@ from __future__ import annotations
 
 import os
 
+import asyncpg
 from granian.constants import Interfaces, Loops
 from granian.log import LogLevels
 from granian.server import Server
 
-__all__ = ["serve"]
+from gateway.auth.keys import ensure_active_keys
+from gateway.config import Settings
+
+__all__ = ["key_algorithms", "prepare_keys", "serve"]
 
 
-def serve(dsn: str, *, host: str, port: int, workers: int) -> None:
+def key_algorithms(settings: Settings) -> dict[str, str]:
+    """Which algorithm each purpose's key uses when it is first created (R12: one key per purpose)."""
+    return {"access-token": settings.access_token_alg, "client-assertion": "ES256", "webhook": "Ed25519"}
+
+
+async def prepare_keys(conn: asyncpg.Connection, settings: Settings) -> list[str]:
+    """Create the gateway's signing keys on first start, before any worker needs them."""
+    return await ensure_active_keys(conn, settings.signing_keys_dir, key_algorithms(settings))
+
+
+def serve(dsn: str, settings: Settings, *, host: str, port: int, workers: int) -> None:
     """Serve ``gateway.app:create_app`` until SIGINT/SIGTERM.
 
     Workers are separate processes that build their own app from the environment, so the parent hands them
-    the database it resolved (embedded or not) and has already migrated it.
+    what it resolved: the database (embedded or not, already migrated), the issuer and the keys directory.
     """
     os.environ["DATABASE_URL"] = dsn
     os.environ["GATEWAY_MIGRATE_ON_START"] = "false"
+    os.environ["GATEWAY_ISSUER"] = settings.issuer
+    os.environ["GATEWAY_DATA_DIR"] = str(settings.data_dir.resolve())
+    os.environ["GATEWAY_KEYS_DIR"] = str(settings.signing_keys_dir.resolve())
     Server(
         "gateway.app:create_app",
         address=host,

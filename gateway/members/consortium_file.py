@@ -74,7 +74,18 @@ def _member_id(raw: dict[str, Any], index: int) -> str | None:
 
 def _check_semantics(parsed: ConsortiumFile, known_frameworks: Collection[str] | None) -> None:
     seen: dict[str, int] = {}
+    client_owner: dict[str, str] = {}
     for index, entry in enumerate(parsed.members):
+        for c_index, client in enumerate(entry.clients):
+            owner = client_owner.setdefault(client.client_id, entry.id)
+            if owner != entry.id or [c.client_id for c in entry.clients].count(client.client_id) > 1:
+                raise InvalidConsortiumFile(
+                    f"member {entry.id!r} (members[{index}]): client_id {client.client_id!r} is already used"
+                    + (f" by member {owner!r}" if owner != entry.id else ""),
+                    member=entry.id,
+                    field=f"members[{index}].clients[{c_index}].client_id",
+                    expected="a client_id unique in the consortium",
+                )
         if entry.id in seen:
             first = seen[entry.id]
             raise InvalidConsortiumFile(

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
 
 from contracts.members import Member, MemberConnector
+from contracts.scopes import Scope
 from contracts.types import CountryCode, FrameworkId, HttpUrl, MemberStatus, SchacHome, ShortText
 
-__all__ = ["ConsortiumFile", "ConsortiumInfo", "MemberEndpoints", "MemberEntry", "MemberKeys", "SyncReport"]
+__all__ = [
+    "ClientEntry",
+    "ConsortiumFile",
+    "ConsortiumInfo",
+    "MemberEndpoints",
+    "MemberEntry",
+    "MemberKeys",
+    "SyncReport",
+]
 
 # JWK members that only a private key has (RFC 7518 sections 6.2.2, 6.3.2, 6.4; RFC 8037 section 2).
 PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
@@ -54,6 +63,20 @@ class MemberKeys(_Config, frozen=True, kw_only=True):
                     raise ValueError(f"`jwks.keys[{i}]` holds private key material ({', '.join(private)})")
 
 
+# RFC 8725 section 3.10: identifiers that end up as map keys stay in a small, safe alphabet.
+ClientId = Annotated[str, Meta(pattern=r"^[A-Za-z0-9._:-]{3,128}$")]
+
+
+class ClientEntry(_Config, frozen=True, kw_only=True):
+    """An OAuth client of a member: it authenticates with private_key_jwt using one of its keys (R1)."""
+
+    client_id: ClientId
+    scopes: Annotated[list[Scope], Meta(min_length=1)]
+    keys: MemberKeys
+    capabilities: list[Literal["introspect"]] = []
+    status: Literal["active", "disabled"] = "active"
+
+
 class MemberEntry(_Config, frozen=True, kw_only=True):
     id: SchacHome
     name: ShortText
@@ -64,6 +87,7 @@ class MemberEntry(_Config, frozen=True, kw_only=True):
     endpoints: MemberEndpoints = MemberEndpoints()
     keys: MemberKeys | None = None
     webhook_url: HttpUrl | None = None
+    clients: Annotated[list[ClientEntry], Meta(max_length=20)] = []
 
     def member(self) -> Member:
         return Member(
@@ -90,3 +114,5 @@ class SyncReport(msgspec.Struct, kw_only=True, frozen=True):
     unchanged: list[str]
     absent: list[str]
     withdrawn: list[str] = []
+    clients_written: list[str] = []
+    clients_disabled: list[str] = []

@@ -26,6 +26,8 @@ async def sync_consortium(
     declared = [e.id for e in file.members]
     async with conn.transaction():
         created, updated = await store.upsert_members(conn, file.members)
+        clients_written = await store.upsert_clients(conn, file.members)
+        clients_disabled = await store.disable_absent_clients(conn, file.members)
         absent = sorted(set(await store.member_ids(conn)) - set(declared))
         withdrawn = await store.withdraw_members(conn, absent) if prune else []
     touched = set(created) | set(updated)
@@ -36,6 +38,8 @@ async def sync_consortium(
         unchanged=sorted(set(declared) - touched),
         absent=absent,
         withdrawn=withdrawn,
+        clients_written=clients_written,
+        clients_disabled=clients_disabled,
     )
 
 

@@ -8,9 +8,17 @@ import asyncpg
 import msgspec
 
 from contracts.members import Member, MemberConnector, MemberProfile
-from gateway.members.models import MemberEntry
+from gateway.members.models import ClientEntry, MemberEntry
 
-__all__ = ["get_member", "list_member_profiles", "member_ids", "upsert_members", "withdraw_members"]
+__all__ = [
+    "disable_absent_clients",
+    "get_member",
+    "list_member_profiles",
+    "member_ids",
+    "upsert_clients",
+    "upsert_members",
+    "withdraw_members",
+]
 
 _encode = msgspec.json.encode
 
@@ -56,6 +64,41 @@ SELECT id, name, country, framework_id, connector_id, connector_settings, status
 
 MEMBER_IDS = "SELECT id FROM members ORDER BY id"
 
+# A client that changes institution, or stops being active, gets a new `not_before`: every token issued
+# to it before that moment stops working at the resource server (R7). Token `iat` has whole seconds, so
+# the cut-off is rounded up to the next second (a token minted in that same second is refused too).
+UPSERT_CLIENTS = """
+WITH input AS (
+    SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
+        client_id text, member_id text, jwks jsonb, jwks_uri text, scopes text[], capabilities text[],
+        status text)
+), written AS (
+    INSERT INTO oauth_clients AS c (client_id, member_id, jwks, jwks_uri, scopes, capabilities, status)
+    SELECT client_id, member_id, jwks, jwks_uri, scopes, capabilities, status FROM input
+    ON CONFLICT (client_id) DO UPDATE SET
+        member_id = EXCLUDED.member_id, jwks = EXCLUDED.jwks, jwks_uri = EXCLUDED.jwks_uri,
+        scopes = EXCLUDED.scopes, capabilities = EXCLUDED.capabilities, status = EXCLUDED.status,
+        updated_at = now(),
+        not_before = CASE
+            WHEN c.member_id <> EXCLUDED.member_id OR EXCLUDED.status <> 'active'
+            THEN date_trunc('second', now()) + interval '1 second'
+            ELSE c.not_before END
+    WHERE (c.member_id, c.jwks, c.jwks_uri, c.scopes, c.capabilities, c.status)
+          IS DISTINCT FROM
+          (EXCLUDED.member_id, EXCLUDED.jwks, EXCLUDED.jwks_uri, EXCLUDED.scopes, EXCLUDED.capabilities,
+           EXCLUDED.status)
+    RETURNING c.client_id
+)
+SELECT client_id FROM written
+"""
+
+DISABLE_ABSENT_CLIENTS = """
+UPDATE oauth_clients
+SET status = 'disabled', not_before = date_trunc('second', now()) + interval '1 second', updated_at = now()
+WHERE member_id = ANY($1::text[]) AND NOT (client_id = ANY($2::text[])) AND status = 'active'
+RETURNING client_id
+"""
+
 WITHDRAW_MEMBERS = """
 UPDATE members SET status = 'withdrawn', updated_at = now()
 WHERE id = ANY($1::text[]) AND status <> 'withdrawn'
@@ -86,6 +129,33 @@ async def upsert_members(conn: asyncpg.Connection, entries: list[MemberEntry]) -
     created = sorted(r["id"] for r in rows if r["inserted"])
     updated = sorted(r["id"] for r in rows if not r["inserted"])
     return created, updated
+
+
+def _client_row(member_id: str, client: ClientEntry) -> dict[str, Any]:
+    return {
+        "client_id": client.client_id,
+        "member_id": member_id,
+        "jwks": client.keys.jwks,
+        "jwks_uri": client.keys.jwks_uri,
+        "scopes": sorted(client.scopes),
+        "capabilities": sorted(client.capabilities),
+        "status": client.status,
+    }
+
+
+async def upsert_clients(conn: asyncpg.Connection, entries: list[MemberEntry]) -> list[str]:
+    """Insert or update every member's clients; return the ids of clients written."""
+    rows = [_client_row(e.id, c) for e in entries for c in e.clients]
+    if not rows:
+        return []
+    return sorted(r["client_id"] for r in await conn.fetch(UPSERT_CLIENTS, _encode(rows).decode()))
+
+
+async def disable_absent_clients(conn: asyncpg.Connection, entries: list[MemberEntry]) -> list[str]:
+    """Disable clients of the declared members that the file no longer lists."""
+    member_ids = [e.id for e in entries]
+    declared = [c.client_id for e in entries for c in e.clients]
+    return sorted(r["client_id"] for r in await conn.fetch(DISABLE_ABSENT_CLIENTS, member_ids, declared))
 
 
 async def member_ids(conn: asyncpg.Connection) -> list[str]:

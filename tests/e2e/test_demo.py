@@ -42,8 +42,9 @@ class Demo:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.data_dir = data_dir
-        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "GATEWAY_ISSUER")}
         env["GATEWAY_DATA_DIR"] = str(data_dir)
+        self.env = env
         self.proc = subprocess.Popen(
             [*_command(), "demo", "--port", str(self.port)],
             cwd=REPO,
@@ -96,14 +97,33 @@ def test_demo_serves_members_and_stops_cleanly(demo: Demo) -> None:
     waited = demo.wait_ready()
     assert waited < 30, f"ready after {waited:.1f}s"
 
-    members = httpx.get(f"{demo.base}/v1/members", timeout=5)
-    assert members.status_code == 200
+    anonymous = httpx.get(f"{demo.base}/v1/members", timeout=5)
+    assert anonymous.status_code == 401
+    assert anonymous.headers["content-type"] == "application/problem+json"
+
+    # Act as a member, the way the README says: the CLI turns a client file into a token.
     expected = sorted(m.id for m in load_consortium_file(REPO / "deploy/demo/consortium.toml").members)
+    client_file = demo.data_dir / "demo" / "clients" / f"{expected[-1]}.json"
+    assert oct(client_file.stat().st_mode & 0o777) == "0o600"
+    token = subprocess.run(
+        [*_command(), "token", "--client-file", str(client_file)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env=demo.env,
+    ).stdout.strip()
+    auth = {"Authorization": f"Bearer {token}"}
+    members = httpx.get(f"{demo.base}/v1/members", headers=auth, timeout=5)
+    assert members.status_code == 200
     assert [m["id"] for m in members.json()["items"]] == expected
 
-    problem = httpx.get(f"{demo.base}/v1/members/nowhere.example", timeout=5)
+    problem = httpx.get(f"{demo.base}/v1/members/nowhere.example", headers=auth, timeout=5)
     assert problem.status_code == 404
     assert problem.headers["content-type"] == "application/problem+json"
+
+    meta = httpx.get(f"{demo.base}/.well-known/oauth-authorization-server", timeout=5).json()
+    assert meta["issuer"] == demo.base
 
     docs = httpx.get(f"{demo.base}/schema/openapi.json", timeout=5)
     assert docs.status_code == 200
@@ -124,7 +144,19 @@ def test_second_start_reuses_the_data(tmp_path: Path) -> None:
         second = Demo(tmp_path / "var")
         try:
             second.wait_ready()
-            assert len(httpx.get(f"{second.base}/v1/members", timeout=5).json()["items"]) == 5
+            client_file = second.data_dir / "demo" / "clients" / "uni-avalon.ac.uk.json"
+            token = subprocess.run(
+                [*_command(), "token", "--client-file", str(client_file), "--scope", "members:read"],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=True,
+                env=second.env,
+            ).stdout.strip()
+            members = httpx.get(
+                f"{second.base}/v1/members", headers={"Authorization": f"Bearer {token}"}, timeout=5
+            )
+            assert len(members.json()["items"]) == 5
             assert second.stop() == 0
         finally:
             if second.proc.poll() is None:

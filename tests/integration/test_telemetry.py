@@ -15,10 +15,10 @@ from gateway.telemetry import configure_telemetry
 
 
 async def test_server_span_uses_route_template_and_parents_db_spans(
-    client: AsyncTestClient[object], spans: InMemorySpanExporter, demo_members: list[str]
+    member_client: AsyncTestClient[object], spans: InMemorySpanExporter
 ) -> None:
     spans.clear()
-    response = await client.get("/v1/members/uni-avalon.ac.uk")
+    response = await member_client.get("/v1/members/uni-avalon.ac.uk")
     assert response.status_code == 200
     finished = spans.get_finished_spans()
     server = [s for s in finished if s.kind == SpanKind.SERVER]
@@ -47,10 +47,10 @@ async def test_incoming_traceparent_is_continued(
 
 
 async def test_problem_carries_the_trace_id(
-    client: AsyncTestClient[object], spans: InMemorySpanExporter
+    member_client: AsyncTestClient[object], spans: InMemorySpanExporter
 ) -> None:
     spans.clear()
-    response = await client.get("/v1/members/nowhere.example")
+    response = await member_client.get("/v1/members/nowhere.example")
     (server,) = [s for s in spans.get_finished_spans() if s.kind == SpanKind.SERVER]
     assert response.json()["trace_id"] == format(server.context.trace_id, "032x")
     assert (server.attributes or {})["http.response.status_code"] == 404

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import asyncpg
 from litestar.testing import AsyncTestClient
 
 from gateway.app import create_app
@@ -30,8 +31,17 @@ async def test_second_server_via_database_url(tmp_path: Path, demo_consortium_fi
         # With DATABASE_URL set, no embedded server was started in the data directory.
         assert not (tmp_path / "unused" / "postgres").exists()
 
-        settings = Settings.from_env({"DATABASE_URL": dsn})
+        settings = Settings.from_env({"DATABASE_URL": dsn, "GATEWAY_KEYS_DIR": str(tmp_path / "keys")})
         async with AsyncTestClient(create_app(settings)) as client:
             assert (await client.get("/readyz")).status_code == 200
-            items = (await client.get("/v1/members")).json()["items"]
-            assert len(items) == 5
+            assert (await client.get("/v1/members")).status_code == 401  # the directory needs a token
+            # The gateway created its signing keys in that database, and their private halves on disk only.
+            conn = await asyncpg.connect(dsn)
+            try:
+                purposes = {
+                    r["purpose"] for r in await conn.fetch("SELECT purpose FROM gateway_signing_keys")
+                }
+            finally:
+                await conn.close()
+            assert purposes == {"access-token", "client-assertion", "webhook"}
+            assert len(list((tmp_path / "keys").glob("*.jwk.json"))) == 3

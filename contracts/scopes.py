@@ -1,0 +1,27 @@
+"""The OAuth scopes of the gateway API, and what each lets a member's client do."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+__all__ = ["SCOPES", "Scope"]
+
+Scope = Literal[
+    "members:read",
+    "credentials:read",
+    "recognition:read",
+    "recognition:write",
+    "mobility:read",
+    "mobility:write",
+    "mobility:decide",
+]
+
+SCOPES: dict[str, str] = {
+    "members:read": "Read the consortium member directory.",
+    "credentials:read": "Look up learners' credentials across members (with a lawful purpose).",
+    "recognition:read": "Evaluate recognition and read agreements and equivalences.",
+    "recognition:write": "Manage the recognition agreements and equivalences the member is party to.",
+    "mobility:read": "Read the mobility requests the member is party to.",
+    "mobility:write": "Create and withdraw mobility requests.",
+    "mobility:decide": "Registrar actions on mobility requests hosted by the member.",
+}

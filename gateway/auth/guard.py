@@ -1,0 +1,77 @@
+"""The resource server: every route declares its scopes, and nothing else gets through (R6, R14, R15).
+
+A route is either public (``opt={"public": True}``: probes, discovery, the token endpoint, the API
+documentation) or declares ``opt={"scopes": [...]}``, all of which the caller's token must carry. The app
+refuses to start if any route is neither (``check_route_guards``), so forgetting a guard is a start-up
+failure rather than an open endpoint.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
+from litestar.routes import HTTPRoute
+
+from gateway.auth.errors import InsufficientScope, InvalidToken
+from gateway.auth.rfc9068 import Principal
+
+__all__ = ["UnguardedRoute", "authorize", "check_route_guards", "provide_principal"]
+
+
+class UnguardedRoute(RuntimeError):
+    """A non-public route declares no scopes."""
+
+
+async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Litestar guard: authenticate the bearer token and check the route's scopes."""
+    if handler.opt.get("public"):
+        return
+    required: list[str] = handler.opt.get("scopes") or []
+    if not required:  # deny by default; check_route_guards makes this unreachable in a started app
+        raise InvalidToken("this route is not open to any token")
+    if "access_token" in connection.query_params:
+        # RFC 6750 section 2.3 is not supported: tokens in URLs end up in logs (R6).
+        raise InvalidToken("access tokens are accepted only in the Authorization header")
+    header = connection.headers.get("authorization")
+    if not header:
+        raise InvalidToken("no access token")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise InvalidToken("use the Bearer authorization scheme")
+    auth = connection.app.state.auth
+    principal = auth.validator.validate(token.strip(), auth.trust.snapshot)
+    missing = [s for s in required if s not in principal.scopes]
+    if missing:
+        raise InsufficientScope(f"this route needs scope {' '.join(missing)}", required=required)
+    connection.scope["auth"] = principal
+
+
+def provide_principal(request: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    principal = request.scope.get("auth")
+    if not isinstance(principal, Principal):
+        raise InvalidToken("no access token")
+    return principal
+
+
+def check_route_guards(app: Litestar, public_prefixes: tuple[str, ...]) -> None:
+    """Mark documentation and CORS pre-flight handlers public; refuse any other route without scopes."""
+    unguarded = []
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            documentation = any(route.path == p or route.path.startswith(p + "/") for p in public_prefixes)
+            if handler.http_methods == {"OPTIONS"} or documentation:
+                handler.opt.setdefault("public", True)
+            if handler.opt.get("public"):
+                continue
+            scopes = handler.opt.get("scopes")
+            if not scopes:
+                unguarded.append(f"{sorted(handler.http_methods)} {route.path}")
+            elif handler.security is None:
+                handler.security = [{"oauth2": list(scopes)}]  # shown in the OpenAPI document
+    if unguarded:
+        raise UnguardedRoute("routes without a scope or an explicit public mark: " + ", ".join(unguarded))
