@@ -13,6 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, OAuthFlow, OAuthFlows, SecurityScheme
 
+from adapters.frameworks import Converter, FrameworkRegistry
 from contracts.scopes import SCOPES
 from gateway.auth.errors import OAuthError
 from gateway.auth.guard import authorize, check_route_guards, provide_principal
@@ -23,6 +24,7 @@ from gateway.auth.routes import routes as oauth_routes
 from gateway.auth.service import AuthService
 from gateway.auth.trust import TrustStore
 from gateway.config import Settings
+from gateway.conversions.routes import ConversionsController, FrameworksController
 from gateway.db.deps import provide_connection
 from gateway.db.embedded import embedded_postgres
 from gateway.db.migrate import available, migrate
@@ -47,6 +49,7 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
     the gateway's signing keys are created on first start.
     """
     settings = settings or Settings.from_env()
+    frameworks = FrameworkRegistry.from_entry_points()
     owns_telemetry = telemetry is None
     telemetry = telemetry or configure_telemetry(trace_console=settings.trace_console)
 
@@ -84,7 +87,14 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
             telemetry.shutdown()
 
     app = Litestar(
-        route_handlers=[healthz, readyz, *oauth_routes, MembersController],
+        route_handlers=[
+            healthz,
+            readyz,
+            *oauth_routes,
+            MembersController,
+            FrameworksController,
+            ConversionsController,
+        ],
         dependencies={
             "conn": Provide(provide_connection),
             "principal": Provide(provide_principal, sync_to_thread=False),
@@ -93,7 +103,14 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
         exception_handlers={**exception_handlers(), OAuthError: oauth_error_response},
         middleware=[DefineMiddleware(TracingMiddleware, tracer=telemetry.tracer)],
         lifespan=[lifespan],
-        state=State({"settings": settings, "migration_versions": [m.version for m in available()]}),
+        state=State(
+            {
+                "settings": settings,
+                "migration_versions": [m.version for m in available()],
+                "frameworks": frameworks,
+                "converter": Converter(frameworks),
+            }
+        ),
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Consortium Gateway",

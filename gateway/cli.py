@@ -56,7 +56,10 @@ def cmd_members_sync(args: argparse.Namespace) -> int:
     from gateway.runtime import database_dsn, migrated_connection
 
     settings = _settings(args)
-    file = load_consortium_file(Path(args.file))  # validated before the database is touched
+    from adapters.frameworks import FrameworkRegistry
+
+    known = FrameworkRegistry.from_entry_points().ids
+    file = load_consortium_file(Path(args.file), known)  # validated before the database is touched
 
     async def run(dsn: str) -> object:
         async with migrated_connection(dsn, settings) as conn:
@@ -212,6 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=600,
         help="seconds a next key is published before it signs (default 600)",
     )
+
+    from gateway.conversions.cli import register as register_conversions
+
+    register_conversions(commands, add)
 
     schemas = add("schemas", lambda a: EXIT_BAD_INPUT, "JSON Schemas of the public contracts")
     schemas_cmds = schemas.add_subparsers(dest="schemas_command", required=True, metavar="ACTION")

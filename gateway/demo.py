@@ -13,6 +13,7 @@ from pathlib import Path
 
 import msgspec
 
+from adapters.frameworks import FrameworkRegistry
 from contracts.scopes import SCOPES
 from gateway.auth.keys import generate_private_key
 from gateway.auth.token_client import ClientFile
@@ -79,7 +80,8 @@ def run_demo(settings: Settings, *, host: str, port: int, workers: int, consorti
     if "GATEWAY_ISSUER" not in os.environ:
         settings = msgspec.structs.replace(settings, issuer=f"http://{host}:{port}")
     clients_dir = settings.data_dir / "demo" / "clients"
-    file = demo_clients(load_consortium_file(path), clients_dir, settings.issuer)
+    known = FrameworkRegistry.from_entry_points().ids
+    file = demo_clients(load_consortium_file(path, known), clients_dir, settings.issuer)
 
     async def prepare(dsn: str) -> int:
         async with migrated_connection(dsn, settings) as conn:

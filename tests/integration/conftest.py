@@ -46,7 +46,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 @pytest.fixture
 def directory_reader() -> MemberClient:
     """A client of the first demo member that may read the member directory."""
-    return MemberClient("uni-avalon.ac.uk:test-reader", "uni-avalon.ac.uk", scopes=["members:read"])
+    return MemberClient(
+        "uni-avalon.ac.uk:test-reader", "uni-avalon.ac.uk", scopes=["members:read", "recognition:read"]
+    )
 
 
 @pytest.fixture

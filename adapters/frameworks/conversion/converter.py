@@ -106,11 +106,12 @@ class Converter:
     # --- levels ------------------------------------------------------------------------------------------
 
     def level(self, level: str, from_: str, to: str) -> LevelConversion:
-        """Every level of ``to`` at the EQF level of ``from_``'s ``level`` (none if it has no EQF level)."""
+        """Every level of ``to`` at the EQF level of ``from_``'s ``level`` (none if it has no EQF level).
+        ``to`` may be ``"eqf"``: the EQF level itself, or no candidate where the referencing gives none."""
         src = self.registry.get(from_, field="from")
-        dst = self.registry.get(to, field="to")
+        dst = None if to == "eqf" else self.registry.get(to, field="to")
         found = src.level(level)
-        key = (src.id, found.code, dst.id)
+        key = (src.id, found.code, dst.id if dst is not None else "eqf")
         answer = self._levels.get(key)
         if answer is None:
             answer = convert_level(found, src.id, src, dst)

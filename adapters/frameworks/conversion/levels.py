@@ -29,9 +29,10 @@ def eqf_level(eqf: int) -> FrameworkLevel:
 
 
 def convert_level(
-    level: FrameworkLevel, src_id: str, src: CreditFramework | None, dst: CreditFramework
+    level: FrameworkLevel, src_id: str, src: CreditFramework | None, dst: CreditFramework | None
 ) -> LevelConversion:
-    """``level`` (of ``src``; ``None`` for EQF itself) to every level of ``dst`` at the same EQF level."""
+    """``level`` (of ``src``; ``None`` for EQF itself) to every level of ``dst`` at the same EQF level
+    (``dst`` ``None``: to EQF itself, one candidate or none)."""
     steps: list[ConversionStep] = []
     tables = []
     if src is not None:
@@ -52,6 +53,8 @@ def convert_level(
     candidates: tuple[FrameworkLevel, ...] = ()
     if level.eqf is None:
         notes.append(f"{level.name} has no EQF level in the official referencing: no candidates.")
+    elif dst is None:
+        candidates = (eqf_level(level.eqf),)
     else:
         candidates = dst.levels_at_eqf(level.eqf)
         table = table_of(dst, "level-referencing", fallback_source=EQF_SOURCE)
@@ -73,8 +76,14 @@ def convert_level(
         from_framework=src_id,
         from_level=level,
         eqf=level.eqf,
-        to_framework=dst.id,
+        to_framework=dst.id if dst is not None else "eqf",
         candidates=candidates,
         ambiguous=len(candidates) > 1,
-        explanation=explanation("eqf", (src_id, "eqf", dst.id), tuple(steps), tables, tuple(notes)),
+        explanation=explanation(
+            "eqf",
+            (src_id, "eqf", dst.id) if dst is not None else (src_id, "eqf"),
+            tuple(steps),
+            tables,
+            tuple(notes),
+        ),
     )

@@ -44,3 +44,17 @@ def test_unknown_command_is_a_usage_error() -> None:
     with pytest.raises(SystemExit) as caught:
         main(["frobnicate"])
     assert caught.value.code == 2
+
+
+def test_consortium_file_with_an_unknown_framework_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(
+        '[consortium]\nid = "xy"\nname = "X"\n[[members]]\nid = "uni-a.ac.uk"\nname = "A"\ncountry = "GB"\n'
+        'framework = "atlantis"\nconnector = { id = "ooapi" }\n'
+    )
+    assert main(["members", "sync", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown framework 'atlantis'" in err
+    assert "uk-fheq" in err
