@@ -15,9 +15,9 @@ from litestar.openapi.spec import Components, OAuthFlow, OAuthFlows, SecuritySch
 
 from adapters.frameworks import Converter, FrameworkRegistry
 from contracts.scopes import SCOPES
+from gateway.auth.client_keys import RegistryKeySource
 from gateway.auth.errors import OAuthError
 from gateway.auth.guard import authorize, check_route_guards, provide_principal
-from gateway.auth.rfc7523 import InlineKeySource
 from gateway.auth.rfc9068 import TokenValidator
 from gateway.auth.routes import oauth_error_response
 from gateway.auth.routes import routes as oauth_routes
@@ -70,6 +70,10 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
             )
             await trust.start()
             stack.push_async_callback(trust.stop)
+            key_source = RegistryKeySource(
+                tracer=telemetry.tracer, allow_insecure_loopback=settings.outbound_allow_loopback
+            )
+            stack.push_async_callback(key_source.aclose)
             app.state.pool = pool
             app.state.auth = AuthService(
                 settings=settings,
@@ -80,7 +84,7 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
                     audience=settings.token_audience,
                     cache_size=settings.token_cache_size,
                 ),
-                key_source=InlineKeySource(),
+                key_source=key_source,
             )
             yield
         if owns_telemetry:

@@ -44,6 +44,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     # How often each process reloads clients, keys and revocations: the bound on revocation delay (R9).
     trust_refresh_interval: Annotated[float, Meta(gt=0, le=5)] = 2.0
     token_cache_size: Annotated[int, Meta(ge=0, le=1_000_000)] = 10_000
+    # Tests and the demo only: let outbound calls (JWKS, members) reach http://127.0.0.1 origins that are
+    # registered. Production outbound calls are HTTPS to public addresses only (R18).
+    outbound_allow_loopback: bool = False
     log_level: str = "INFO"
     log_format: str = "json"
     trace_console: bool = False

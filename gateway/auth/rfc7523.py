@@ -46,13 +46,15 @@ log = logging.getLogger(__name__)
 class ClientKeySource(Protocol):
     """Where a client's public keys come from: its inline JWKS, or its jwks_uri through a cache (R5)."""
 
-    async def keys(self, client: ClientRow, kid: str | None) -> list[dict[str, Any]]: ...
+    async def keys(
+        self, client: ClientRow, kid: str | None, alg: str | None = None
+    ) -> list[dict[str, Any]]: ...
 
 
 class InlineKeySource:
     """Keys registered inline in the consortium file."""
 
-    async def keys(self, client: ClientRow, kid: str | None) -> list[dict[str, Any]]:
+    async def keys(self, client: ClientRow, kid: str | None, alg: str | None = None) -> list[dict[str, Any]]:
         jwks = client.jwks or {}
         keys = [k for k in jwks.get("keys", []) if isinstance(k, dict)]
         return [k for k in keys if kid is None or k.get("kid") == kid]
@@ -114,7 +116,7 @@ async def authenticate_client(
         raise _refuse(client_id, "typ must be client-authentication+jwt or absent")
     alg: str = header["alg"]
     kid = header.get("kid")
-    key = _select_key(await key_source.keys(client, kid), alg)
+    key = _select_key(await key_source.keys(client, kid, alg), alg)
     if key is None:
         raise _refuse(
             client_id,

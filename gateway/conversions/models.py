@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
 from msgspec import Meta, field
@@ -14,13 +14,19 @@ from contracts.types import ConversionBasis, FrameworkId
 
 __all__ = [
     "MAX_BATCH",
+    "OUTCOME_BY_REQUEST",
     "ConversionBatch",
     "ConversionOutcome",
     "ConversionRequest",
     "ConversionResults",
+    "CreditValueOutcome",
     "CreditValueRequest",
+    "CreditsOutcome",
     "CreditsRequest",
+    "FailedOutcome",
+    "GradeOutcome",
     "GradeRequest",
+    "LevelOutcome",
     "LevelRequest",
 ]
 
@@ -74,14 +80,45 @@ class ConversionBatch(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_
     items: Annotated[list[dict[str, Any]], Meta(min_length=1, max_length=MAX_BATCH)]
 
 
-class ConversionOutcome(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
+class _Outcome(msgspec.Struct, kw_only=True, frozen=True, tag_field="kind"):
     index: int
     ok: bool
-    kind: Literal["credits", "credit_value", "level", "grade"] | None = None
-    result: CreditConversion | LevelConversion | GradeConversion | None = None
-    problem: Problem | None = None
+
+
+class CreditsOutcome(_Outcome, kw_only=True, frozen=True, tag="credits"):
+    result: CreditConversion
+
+
+class CreditValueOutcome(_Outcome, kw_only=True, frozen=True, tag="credit_value"):
+    result: CreditConversion
+
+
+class LevelOutcome(_Outcome, kw_only=True, frozen=True, tag="level"):
+    result: LevelConversion
+
+
+class GradeOutcome(_Outcome, kw_only=True, frozen=True, tag="grade"):
+    result: GradeConversion
+
+
+class FailedOutcome(_Outcome, kw_only=True, frozen=True, tag="error"):
+    """The item could not be converted; ``problem.field`` is ``items[i].<field>``."""
+
+    problem: Problem
+
+
+ConversionOutcome = CreditsOutcome | CreditValueOutcome | LevelOutcome | GradeOutcome | FailedOutcome
+
+OUTCOME_BY_REQUEST: dict[str, type[_Outcome]] = {
+    "credits": CreditsOutcome,
+    "credit_value": CreditValueOutcome,
+    "level": LevelOutcome,
+    "grade": GradeOutcome,
+}
 
 
 class ConversionResults(msgspec.Struct, kw_only=True, frozen=True):
+    """One outcome per item, in order; ``kind`` is the request's kind, or ``error``."""
+
     items: list[ConversionOutcome]
     failed: int

@@ -11,11 +11,13 @@ from contracts.errors import GatewayError, InvalidRequest, UnknownLevel
 from contracts.frameworks import CreditConversion, GradeConversion, LevelConversion
 from contracts.problems import Problem
 from gateway.conversions.models import (
+    OUTCOME_BY_REQUEST,
     ConversionOutcome,
     ConversionRequest,
     ConversionResults,
     CreditsRequest,
     CreditValueRequest,
+    FailedOutcome,
     LevelRequest,
 )
 
@@ -76,7 +78,7 @@ def _decode(raw: dict[str, Any]) -> ConversionRequest:
 
 def convert_batch(converter: Converter, items: list[dict[str, Any]]) -> ConversionResults:
     """Every item gets an outcome; an item's error is its own problem and never fails the batch."""
-    outcomes = []
+    outcomes: list[ConversionOutcome] = []
     failed = 0
     for index, raw in enumerate(items):
         try:
@@ -84,8 +86,8 @@ def convert_batch(converter: Converter, items: list[dict[str, Any]]) -> Conversi
             result = convert(converter, request)
         except GatewayError as exc:
             failed += 1
-            outcomes.append(ConversionOutcome(index=index, ok=False, problem=_problem(exc, index)))
+            outcomes.append(FailedOutcome(index=index, ok=False, problem=_problem(exc, index)))
             continue
-        kind = type(request).__struct_config__.tag
-        outcomes.append(ConversionOutcome(index=index, ok=True, kind=kind, result=result))  # type: ignore[arg-type]
+        outcome_type = OUTCOME_BY_REQUEST[str(type(request).__struct_config__.tag)]
+        outcomes.append(outcome_type(index=index, ok=True, result=result))  # type: ignore[call-arg,arg-type]
     return ConversionResults(items=outcomes, failed=failed)
