@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl
 
+import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 
 from gateway.auth.errors import InvalidGrantRequest, OAuthError
 from gateway.auth.rfc8414 import AuthorizationServerMetadata, metadata
+from gateway.auth.rfc9068 import Principal
 from gateway.auth.service import AuthService, IntrospectionResponse, TokenResponse
 
 __all__ = ["oauth_error_response", "routes"]
@@ -105,4 +108,26 @@ async def server_metadata(state: State) -> AuthorizationServerMetadata:
     return metadata(_auth(state).settings.issuer)
 
 
-routes = [token, introspect, revoke, jwks, client_jwks, server_metadata]
+class WhoAmI(msgspec.Struct, kw_only=True):
+    client_id: str
+    institution: str
+    scopes: list[str]
+    expires_at: int
+
+
+@get(
+    "/v1/whoami",
+    opt={"scopes": ["members:read"]},
+    tags=["oauth"],
+    summary="Who the access token speaks for: client, institution and scopes",
+)
+async def whoami(principal: NamedDependency[Principal]) -> WhoAmI:
+    return WhoAmI(
+        client_id=principal.client_id,
+        institution=principal.institution,
+        scopes=sorted(principal.scopes),
+        expires_at=int(principal.expires_at),
+    )
+
+
+routes = [token, introspect, revoke, jwks, client_jwks, server_metadata, whoami]

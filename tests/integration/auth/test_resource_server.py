@@ -231,3 +231,13 @@ def test_every_route_of_the_gateway_is_public_or_scoped() -> None:
     for route in app.routes:
         for handler in route.route_handlers:
             assert handler.opt.get("public") or handler.opt.get("scopes"), route.path
+
+
+async def test_whoami_reports_the_tokens_institution(
+    client: AsyncTestClient[Any], reader: MemberClient
+) -> None:
+    token = await get_token(client, reader)
+    body = (await client.get("/v1/whoami", headers={"Authorization": f"Bearer {token}"})).json()
+    assert body["client_id"] == "uni-a-reader"
+    assert body["institution"] == "uni-a.ac.uk"
+    assert body["scopes"] == ["members:read"]
