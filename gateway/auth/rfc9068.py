@@ -39,6 +39,7 @@ class Principal:
     jti: str
     issued_at: float
     expires_at: float
+    kid: str = ""
 
 
 def issue_access_token(
@@ -74,6 +75,7 @@ def issue_access_token(
         jti=jti,
         issued_at=iat,
         expires_at=iat + ttl,
+        kid=signer.kid,
     )
 
 
@@ -103,9 +105,12 @@ class TokenValidator:
         return principal
 
     def _check_standing(self, principal: Principal, trust: TrustSnapshot) -> None:
-        """Checks that can change while a token is cached: revocation and the client's registration."""
+        """Checks that can change while a token is cached: revocation, the client's registration, and
+        whether the key that signed it is still published (a withdrawn key ends its tokens at once)."""
         if principal.jti in trust.revoked:
             raise InvalidToken("the access token has been revoked")
+        if principal.kid not in trust.keys.verifiers.get("access-token", {}):
+            raise InvalidToken("the key that signed the access token has been withdrawn")
         client = trust.clients.get(principal.client_id)
         if (
             client is None
@@ -126,7 +131,7 @@ class TokenValidator:
             raise InvalidToken("not an access token (typ must be at+jwt)")
         kid = header.get("kid")
         key = trust.keys.verifiers.get("access-token", {}).get(kid) if isinstance(kid, str) else None
-        if key is None:
+        if key is None or not isinstance(kid, str):
             raise InvalidToken("not signed by a published access-token key of this gateway")
         alg = header["alg"]
         if alg != key.as_dict().get("alg"):
@@ -135,9 +140,9 @@ class TokenValidator:
             verify_compact(token, key, alg)
         except JoseRejected as exc:
             raise InvalidToken("bad signature") from exc
-        return self._principal(claims, now)
+        return self._principal(claims, now, kid)
 
-    def _principal(self, claims: dict[str, Any], now: float) -> Principal:
+    def _principal(self, claims: dict[str, Any], now: float, kid: str) -> Principal:
         if claims.get("iss") != self.issuer:
             raise InvalidToken("wrong issuer")
         aud = claims.get("aud")
@@ -160,4 +165,5 @@ class TokenValidator:
             jti=claims["jti"],
             issued_at=float(iat),
             expires_at=float(exp),
+            kid=kid,
         )
