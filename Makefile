@@ -31,6 +31,9 @@ unit: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench.tracing
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python -m bench.conversions
+	$(BIN)/python -m bench.tokens
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
