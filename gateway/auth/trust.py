@@ -23,6 +23,9 @@ __all__ = ["TrustSnapshot", "TrustStore"]
 
 log = logging.getLogger(__name__)
 
+# Every process purges; the deletes are idempotent and cheap (indexed on expiry), so no leader is needed.
+PURGE_INTERVAL = 60.0
+
 
 @dataclass(frozen=True, slots=True)
 class TrustSnapshot:
@@ -63,11 +66,21 @@ class TrustStore:
         self.snapshot = TrustSnapshot(clients=clients, keys=keys, revoked=revoked)
         return self.snapshot
 
+    async def purge(self) -> tuple[int, int]:
+        """Drop assertion ids and revocations that can no longer matter (R4: bounded table growth)."""
+        async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
+            return await store.purge_expired(conn)
+
     async def _run(self) -> None:
+        last_purge = 0.0
         while True:
             await asyncio.sleep(self._interval)
             try:
                 await self.refresh()
+                now = asyncio.get_running_loop().time()
+                if now - last_purge >= PURGE_INTERVAL:
+                    last_purge = now
+                    await self.purge()
             except Exception:  # keep the last good snapshot; the next tick retries
                 log.warning("trust snapshot refresh failed; keeping the previous one", exc_info=True)
 

@@ -257,3 +257,26 @@ async def test_metadata(client: AsyncTestClient[Any]) -> None:
     assert not any(a.startswith("HS") for a in meta["token_endpoint_auth_signing_alg_values_supported"])
     assert meta["grant_types_supported"] == ["client_credentials"]
     assert "mobility:decide" in meta["scopes_supported"]
+
+
+async def test_purge_removes_only_expired_assertion_ids(database_url: str) -> None:
+    import datetime as dt
+
+    import asyncpg
+
+    from gateway.auth import store
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        now = dt.datetime.now(dt.UTC)
+        assert await store.consume_assertion_jti(conn, "c", "old", now - dt.timedelta(seconds=1))
+        assert await store.consume_assertion_jti(conn, "c", "live", now + dt.timedelta(seconds=300))
+        await store.revoke_token(conn, "gone", "c", now - dt.timedelta(seconds=1))
+        await store.revoke_token(conn, "kept", "c", now + dt.timedelta(seconds=300))
+        assert await store.purge_expired(conn) == (1, 1)
+        jtis = {r["jti"] for r in await conn.fetch("SELECT jti FROM oauth_assertion_jtis")}
+        assert jtis == {"live"}
+        assert await store.load_revocations(conn) == frozenset({"kept"})
+        # A purged id was expired anyway: its assertion fails the exp check before the jti table.
+    finally:
+        await conn.close()
