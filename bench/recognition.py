@@ -76,7 +76,13 @@ MEMBERS: dict[str, str] = {
 EVALUATION_DATE = dt.date(2026, 9, 1)
 CREDENTIALS = 10_000
 DEFINITIONS_PER_MEMBER = 40
-_UNITS = {"uk-fheq": "uk-credit", "scqf": "scqf-credit", "ects": "ects", "us-semester": "us-sch", "nzqf": "nz-credit"}
+_UNITS = {
+    "uk-fheq": "uk-credit",
+    "scqf": "scqf-credit",
+    "ects": "ects",
+    "us-semester": "us-sch",
+    "nzqf": "nz-credit",
+}
 # Levels and credit sizes a micro-credential of each framework typically carries (domain.md sections 1-2).
 _LEVELS = {
     "uk-fheq": ("4", "5", "6", "7"),
@@ -109,7 +115,10 @@ def _credits(amount: float, framework: str) -> CreditValue:
 def _module(rng: random.Random, framework: str, code: str) -> RecognisedModule:
     level = rng.choice(_LEVELS[framework])
     return RecognisedModule(
-        code=code, title=f"Module {code}", credits=_credits(rng.choice(_SIZES[framework]), framework), level=level
+        code=code,
+        title=f"Module {code}",
+        credits=_credits(rng.choice(_SIZES[framework]), framework),
+        level=level,
     )
 
 
@@ -227,7 +236,7 @@ def _credential(rng: random.Random, n: int) -> CredentialRecord:
     framework = MEMBERS[issuer]
     definition = rng.randrange(DEFINITIONS_PER_MEMBER)
     scheme, grades = _GRADES[framework]
-    issued = EVALUATION_DATE - dt.timedelta(days=rng.randrange(30, 6 * 365))
+    issued = EVALUATION_DATE - dt.timedelta(days=rng.randrange(30, 3 * 365))
     qa_known = rng.random() < 0.9
     mc = MicroCredential(
         id=f"{issuer}:C{definition:03d}",
@@ -264,7 +273,7 @@ def _credential(rng: random.Random, n: int) -> CredentialRecord:
 def build_workload(
     seed: int = 7, credentials: int = CREDENTIALS
 ) -> tuple[list[RecognitionAgreement], list[Equivalence], list[CredentialRecord]]:
-    """The benchmark's agreements (50 versions), equivalences and credential records, deterministic per seed."""
+    """The benchmark's 50 agreement versions, equivalences and credential records, the same for one seed."""
     rng = random.Random(seed)
     agreements = _agreements(rng)
     assert len(agreements) == 50, len(agreements)
@@ -362,7 +371,9 @@ def main() -> None:
         f"recognition engine, in process, one thread: {len(credentials)} credentials x {len(agreements)} "
         f"agreement versions, {len(equivalences)} equivalences, {len(MEMBERS)} members, {args.rounds} rounds"
     )
-    print(f"workload built in {built - started:.2f} s; engine (checks + index) built in {indexed - built:.3f} s")
+    print(
+        f"workload built in {built - started:.2f} s; engine (checks + index) built in {indexed - built:.3f} s"
+    )
     print(f"outcomes: {', '.join(f'{k} {v}' for k, v in sorted(statuses.items()))}")
     print(f"cold first pass: {cold * 1e6:.1f} us/credential ({1 / cold:,.0f}/s)")
     engine_base = results["engine"]

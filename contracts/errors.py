@@ -15,14 +15,18 @@ a lookup, and the ``type`` URIs are stable: clients may branch on them.
     │   ├── MixedConversionBasis    400  hour-based and convention-based credit would be mixed
     │   ├── NoConversionPath        400  the frameworks share no basis to convert through
     │   ├── GradeDistributionRequired 400  a relative (ECTS) grade needs grade-distribution tables
-    │   └── InvalidFrameworkOverrides 400  a member's framework overrides are not valid
+    │   ├── InvalidFrameworkOverrides 400  a member's framework overrides are not valid
+    │   ├── UnknownMember           400  no consortium member with that id
+    │   ├── InvalidCredentialRecord 400  a credential lacks a mandatory element or cannot be evaluated
+    │   └── InvalidAgreement        400  a recognition agreement or equivalence is not valid
     ├── Unauthenticated             401
     │   └── UnknownSigningKey       401  no usable key for a JWS `kid` (R5): malformed, unknown, ambiguous
     ├── Forbidden                   403
     ├── NotFound                    404
     ├── MethodNotAllowed            405
     ├── Conflict                    409
-    │   └── DuplicateFramework      409  two framework plug-ins claim one id
+    │   ├── DuplicateFramework      409  two framework plug-ins claim one id
+    │   └── OverlappingAgreementVersions 409  two versions of one agreement are in force on one day
     ├── PayloadTooLarge             413
     ├── UnsupportedMediaType        415
     ├── TooManyRequests             429
@@ -46,7 +50,9 @@ __all__ = [
     "FrameworkPluginError",
     "GatewayError",
     "GradeDistributionRequired",
+    "InvalidAgreement",
     "InvalidConsortiumFile",
+    "InvalidCredentialRecord",
     "InvalidFrameworkOverrides",
     "InvalidRequest",
     "MethodNotAllowed",
@@ -57,6 +63,7 @@ __all__ = [
     "OutboundFailed",
     "OutboundRefused",
     "OutboundTimeout",
+    "OverlappingAgreementVersions",
     "PayloadTooLarge",
     "ServiceUnavailable",
     "TooManyRequests",
@@ -64,6 +71,7 @@ __all__ = [
     "UnknownFramework",
     "UnknownGrade",
     "UnknownLevel",
+    "UnknownMember",
     "UnknownSigningKey",
     "UnsupportedMediaType",
 ]
@@ -288,3 +296,67 @@ class OutboundTimeout(OutboundFailed):
     type_slug = "outbound-timeout"
     title = "The member did not answer in time"
     status = 504
+
+
+# --- recognition (gateway/recognition): each names the input ``field`` (a JSON path) and what was
+# ``expected``; ``agreement`` is ``"<id>@<version>"`` of the agreement or equivalence at fault ---
+
+
+class UnknownMember(InvalidRequest):
+    """No consortium member has the given id."""
+
+    type_slug = "unknown-member"
+    title = "Unknown consortium member"
+
+
+class InvalidCredentialRecord(InvalidRequest):
+    """A credential record lacks a mandatory element (EU Council Recommendation 2022/C 243/02, Annex I) or
+    is malformed, so it cannot be evaluated. ``credential`` is the record's id, when it has one."""
+
+    type_slug = "invalid-credential-record"
+    title = "The credential record is not valid"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        credential: str | None = None,
+        field: str | None = None,
+        expected: str | None = None,
+    ) -> None:
+        super().__init__(detail, field=field, expected=expected)
+        self.credential = credential
+
+
+class InvalidAgreement(InvalidRequest):
+    """A recognition agreement or equivalence is not valid (dates, parties, scope, grant)."""
+
+    type_slug = "invalid-agreement"
+    title = "The recognition agreement is not valid"
+
+    def __init__(
+        self, detail: str, *, agreement: str, field: str | None = None, expected: str | None = None
+    ) -> None:
+        super().__init__(detail, field=field, expected=expected)
+        self.agreement = agreement
+
+
+class OverlappingAgreementVersions(Conflict):
+    """Two versions of one agreement (or equivalence) are in force on the same day: which applies would be
+    ambiguous. ``versions`` are the two version numbers."""
+
+    type_slug = "overlapping-agreement-versions"
+    title = "Agreement versions overlap"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        agreement: str,
+        versions: tuple[int, int],
+        field: str | None = None,
+        expected: str | None = None,
+    ) -> None:
+        super().__init__(detail, field=field, expected=expected)
+        self.agreement = agreement
+        self.versions = versions
