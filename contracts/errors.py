@@ -27,8 +27,10 @@ a lookup, and the ``type`` URIs are stable: clients may branch on them.
     ├── Conflict                    409
     │   ├── DuplicateFramework      409  two framework plug-ins claim one id
     │   └── OverlappingAgreementVersions 409  two versions of one agreement are in force on one day
+    ├── PreconditionFailed          412  If-Match names a version that is no longer current
     ├── PayloadTooLarge             413
     ├── UnsupportedMediaType        415
+    ├── PreconditionRequired        428  a change without If-Match
     ├── TooManyRequests             429
     ├── ServiceUnavailable          503  e.g. the database is unreachable
     ├── OutboundError               502  a call the gateway made to a member did not succeed (R18)
@@ -65,6 +67,8 @@ __all__ = [
     "OutboundTimeout",
     "OverlappingAgreementVersions",
     "PayloadTooLarge",
+    "PreconditionFailed",
+    "PreconditionRequired",
     "ServiceUnavailable",
     "TooManyRequests",
     "Unauthenticated",
@@ -145,6 +149,22 @@ class Conflict(GatewayError):
     type_slug = "conflict"
     title = "Conflict with the current state"
     status = 409
+
+
+class PreconditionFailed(GatewayError):
+    """``If-Match`` named a version that is no longer the current one (RFC 9110 section 13.1.1)."""
+
+    type_slug = "precondition-failed"
+    title = "The resource has changed"
+    status = 412
+
+
+class PreconditionRequired(GatewayError):
+    """A change was sent without ``If-Match`` (RFC 6585 section 3): lost updates are refused."""
+
+    type_slug = "precondition-required"
+    title = "If-Match is required"
+    status = 428
 
 
 class PayloadTooLarge(GatewayError):

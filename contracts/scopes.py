@@ -14,6 +14,7 @@ Scope = Literal[
     "mobility:read",
     "mobility:write",
     "mobility:decide",
+    "consortium:admin",
 ]
 
 SCOPES: dict[str, str] = {
@@ -24,4 +25,5 @@ SCOPES: dict[str, str] = {
     "mobility:read": "Read the mobility requests the member is party to.",
     "mobility:write": "Create and withdraw mobility requests.",
     "mobility:decide": "Registrar actions on mobility requests hosted by the member.",
+    "consortium:admin": "Manage consortium-wide recognition agreements.",
 }

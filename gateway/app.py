@@ -32,6 +32,9 @@ from gateway.db.pool import database_pool
 from gateway.members.routes import MembersController
 from gateway.ops.routes import healthz, readyz
 from gateway.problems import exception_handlers
+from gateway.recognition.routes import AgreementsController, EquivalencesController
+from gateway.recognition.routes import evaluate as recognition_evaluate
+from gateway.recognition.service import EngineCache
 from gateway.serve import key_algorithms
 from gateway.telemetry import Telemetry, TracingMiddleware, configure_telemetry
 
@@ -98,6 +101,9 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
             MembersController,
             FrameworksController,
             ConversionsController,
+            recognition_evaluate,
+            AgreementsController,
+            EquivalencesController,
         ],
         dependencies={
             "conn": Provide(provide_connection),
@@ -113,6 +119,7 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
                 "migration_versions": [m.version for m in available()],
                 "frameworks": frameworks,
                 "converter": Converter(frameworks),
+                "recognition": EngineCache(frameworks),
             }
         ),
         request_max_body_size=settings.max_body_bytes,

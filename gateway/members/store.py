@@ -64,6 +64,8 @@ SELECT id, name, country, framework_id, connector_id, connector_settings, status
 
 MEMBER_IDS = "SELECT id FROM members ORDER BY id"
 
+BUMP_RECOGNITION_REVISION = "UPDATE recognition_revision SET revision = revision + 1"
+
 # A client that changes institution, or stops being active, gets a new `not_before`: every token issued
 # to it before that moment stops working at the resource server (R7). Token `iat` has whole seconds, so
 # the cut-off is rounded up to the next second (a token minted in that same second is refused too).
@@ -128,6 +130,8 @@ async def upsert_members(conn: asyncpg.Connection, entries: list[MemberEntry]) -
     rows = await conn.fetch(UPSERT_MEMBERS, _encode([_row(e) for e in entries]).decode())
     created = sorted(r["id"] for r in rows if r["inserted"])
     updated = sorted(r["id"] for r in rows if not r["inserted"])
+    if created or updated:  # recognition engines know members' frameworks: tell them to rebuild
+        await conn.execute(BUMP_RECOGNITION_REVISION)
     return created, updated
 
 
