@@ -219,6 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
     from gateway.conversions.cli import register as register_conversions
 
     register_conversions(commands, add)
+    from gateway.recognition.cli import register as register_recognition
+
+    register_recognition(commands, add)
 
     schemas = add("schemas", lambda a: EXIT_BAD_INPUT, "JSON Schemas of the public contracts")
     schemas_cmds = schemas.add_subparsers(dest="schemas_command", required=True, metavar="ACTION")

@@ -11,6 +11,7 @@ import os
 import sys
 from pathlib import Path
 
+import asyncpg
 import msgspec
 
 from adapters.frameworks import FrameworkRegistry
@@ -21,6 +22,9 @@ from gateway.config import Settings
 from gateway.members.consortium_file import load_consortium_file
 from gateway.members.models import ClientEntry, ConsortiumFile, MemberKeys
 from gateway.members.service import sync_consortium
+from gateway.recognition import check_agreements, check_equivalences
+from gateway.recognition import store as recognition_store
+from gateway.recognition.models import Equivalence, RecognitionAgreement
 from gateway.runtime import database_dsn, migrated_connection
 from gateway.serve import prepare_keys, serve
 
@@ -75,18 +79,44 @@ def demo_clients(file: ConsortiumFile, clients_dir: Path, issuer: str) -> Consor
     return msgspec.structs.replace(file, members=members)
 
 
+class _DemoRecognition(msgspec.Struct):
+    agreements: list[RecognitionAgreement]
+    equivalences: list[Equivalence]
+
+
+async def seed_recognition(conn: asyncpg.Connection, data: bytes, registry: FrameworkRegistry) -> int:
+    """Store the demo's agreements and equivalences (version 1 of each, once); return how many were new."""
+    seed = msgspec.json.decode(data, type=_DemoRecognition)
+    members = {r["id"]: r["framework_id"] for r in await conn.fetch("SELECT id, framework_id FROM members")}
+    check_agreements(seed.agreements, registry, members)
+    check_equivalences(seed.equivalences, registry, members)
+    added = 0
+    async with conn.transaction():
+        for agreement in seed.agreements:
+            if not await recognition_store.agreement_versions(conn, agreement.id):
+                await recognition_store.insert_agreement(conn, agreement, "demo")
+                added += 1
+        for equivalence in seed.equivalences:
+            if not await recognition_store.equivalence_versions(conn, equivalence.id):
+                await recognition_store.insert_equivalence(conn, equivalence, "demo")
+                added += 1
+    return added
+
+
 def run_demo(settings: Settings, *, host: str, port: int, workers: int, consortium: Path | None) -> int:
     path = consortium or default_consortium_file()
     if "GATEWAY_ISSUER" not in os.environ:
         settings = msgspec.structs.replace(settings, issuer=f"http://{host}:{port}")
     clients_dir = settings.data_dir / "demo" / "clients"
-    known = FrameworkRegistry.from_entry_points().ids
-    file = demo_clients(load_consortium_file(path, known), clients_dir, settings.issuer)
+    registry = FrameworkRegistry.from_entry_points()
+    recognition = (path.parent / "recognition.json").read_bytes()
+    file = demo_clients(load_consortium_file(path, registry.ids), clients_dir, settings.issuer)
 
     async def prepare(dsn: str) -> int:
         async with migrated_connection(dsn, settings) as conn:
             report = await sync_consortium(conn, file)
             await prepare_keys(conn, settings)
+            await seed_recognition(conn, recognition, registry)
         return len(report.created) + len(report.updated) + len(report.unchanged)
 
     with database_dsn(settings) as dsn:
@@ -115,6 +145,13 @@ Try, acting as {first}
   curl -s -H "Authorization: Bearer $TOKEN" {base}/v1/members
   curl -s -H "Authorization: Bearer $TOKEN" {base}/v1/members/{first}
   curl -s {base}/v1/members                      # no token: an RFC 9457 problem, 401
+
+Recognition (agreements and equivalences are in {path.parent}/recognition.json)
+  .venv/bin/consortium-gateway recognise --member uni-avalon.ac.uk --format text \\
+      --credential {path.parent}/credentials/caledonia-data-analytics.json
+  curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
+      -d "{{\\"credentials\\": [$(cat {path.parent}/credentials/rheinland-machine-learning.json)]}}" \\
+      {base}/v1/recognition/evaluate
 
 Stop with Ctrl-C.
 """
