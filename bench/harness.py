@@ -84,6 +84,12 @@ class Gateway:
     base: str
     issuer: str
     proc: subprocess.Popen[bytes]
+    data_dir: Path
+
+    @property
+    def dsn(self) -> str:
+        """The gateway's embedded PostgreSQL (a Unix socket in its data directory)."""
+        return f"postgresql://postgres@/postgres?host={self.data_dir / 'postgres'}"
 
     def cpu_seconds(self) -> float:
         """utime + stime of the gateway's process tree (parent and workers)."""
@@ -112,19 +118,29 @@ def _tree(root: int) -> list[int]:
 
 @contextlib.contextmanager
 def gateway(
-    clients: list[BenchClient], *, workers: int = 2, env: dict[str, str] | None = None
+    clients: list[BenchClient],
+    *,
+    workers: int = 2,
+    env: dict[str, str] | None = None,
+    members: dict[str, str] | None = None,
 ) -> Iterator[Gateway]:
-    """A gateway serving on a free loopback port, with ``clients`` registered for one bench member."""
+    """A gateway serving on a free loopback port; ``members`` (id -> framework, default one bench member)
+    are registered, and ``clients`` belong to the first of them."""
+    members = members or {"bench.example": "uk-fheq"}
     with tempfile.TemporaryDirectory(prefix="cgw-bench-") as tmp:
         data = Path(tmp)
         port = _free_port()
         issuer = f"http://127.0.0.1:{port}"
         consortium = data / "consortium.toml"
-        consortium.write_text(
-            '[consortium]\nid = "bench"\nname = "Bench"\n[[members]]\nid = "bench.example"\nname = "Bench"\n'
-            'country = "GB"\nframework = "uk-fheq"\nconnector = { id = "ooapi" }\n'
-            + "".join(c.toml() for c in clients)
-        )
+        parts = ['[consortium]\nid = "bench"\nname = "Bench"\n']
+        for index, (member_id, framework) in enumerate(members.items()):
+            parts.append(
+                f'[[members]]\nid = "{member_id}"\nname = "{member_id}"\ncountry = "GB"\n'
+                f'framework = "{framework}"\nconnector = {{ id = "ooapi" }}\n'
+            )
+            if index == 0:
+                parts.extend(c.toml() for c in clients)
+        consortium.write_text("".join(parts))
         full_env = {
             **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
             "GATEWAY_DATA_DIR": str(data / "var"),
@@ -152,7 +168,7 @@ def gateway(
             else:
                 raise RuntimeError("the gateway did not become ready")
             time.sleep(1.0)  # let every worker finish its start-up
-            yield Gateway(base=issuer, issuer=issuer, proc=proc)
+            yield Gateway(base=issuer, issuer=issuer, proc=proc, data_dir=data / "var")
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)

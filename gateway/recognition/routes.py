@@ -42,9 +42,15 @@ def _versioned(value: Any, version: int, status: int = 200, location: str | None
     return Response(value, status_code=status, headers=headers)
 
 
+# Up to 1,000 canonical records of ~1.2 KB each: this route alone accepts bodies up to 4 MiB (R17: a limit
+# per route, sized to what the route is for).
+EVALUATE_MAX_BODY = 4 * 1024 * 1024
+
+
 @post(
     "/v1/recognition/evaluate",
     status_code=200,
+    request_max_body_size=EVALUATE_MAX_BODY,
     opt={"scopes": ["recognition:read"]},
     tags=["recognition"],
     summary="Dry run: how your institution would recognise these credentials, with the explanation",
