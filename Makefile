@@ -34,6 +34,8 @@ bench: $(STAMP)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python -m bench.conversions
 	$(BIN)/python -m bench.tokens
+	$(BIN)/python -m bench.recognition
+	$(BIN)/python -m bench.recognition_http
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
