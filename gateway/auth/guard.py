@@ -32,10 +32,16 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
     required: list[str] = handler.opt.get("scopes") or []
     if not required:  # deny by default; check_route_guards makes this unreachable in a started app
         raise InvalidToken("this route is not open to any token")
-    if "access_token" in connection.query_params:
+    scope = connection.scope
+    # Read the raw ASGI scope: this runs on every request, and parsed header/query objects cost more.
+    if b"access_token" in scope.get("query_string", b"") and "access_token" in connection.query_params:
         # RFC 6750 section 2.3 is not supported: tokens in URLs end up in logs (R6).
         raise InvalidToken("access tokens are accepted only in the Authorization header")
-    header = connection.headers.get("authorization")
+    header = None
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            header = value.decode("latin-1")
+            break
     if not header:
         raise InvalidToken("no access token")
     scheme, _, token = header.partition(" ")
@@ -46,7 +52,7 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
     missing = [s for s in required if s not in principal.scopes]
     if missing:
         raise InsufficientScope(f"this route needs scope {' '.join(missing)}", required=required)
-    connection.scope["auth"] = principal
+    scope["auth"] = principal
 
 
 def provide_principal(request: ASGIConnection[Any, Any, Any, Any]) -> Principal:

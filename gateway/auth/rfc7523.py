@@ -20,7 +20,7 @@ from gateway.auth.jose import (
     AnyKey,
     JoseRejected,
     accepted_algorithms,
-    import_public_key,
+    import_public_key_cached,
     parse_compact,
     verify_compact,
 )
@@ -77,7 +77,7 @@ def _select_key(candidates: list[dict[str, Any]], alg: str) -> AnyKey | None:
     for jwk in candidates:
         if alg in accepted_algorithms(jwk) and jwk.get("use", "sig") == "sig":
             try:
-                return import_public_key(jwk)
+                return import_public_key_cached(jwk)
             except JoseRejected:
                 continue
     return None
