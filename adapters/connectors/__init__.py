@@ -1,0 +1,1 @@
+"""Connectors to members' student-information APIs, and the OOAPI v6 sandbox that stands in for them."""
