@@ -43,6 +43,13 @@ def traced_connection_class(tracer: Tracer) -> type[asyncpg.Connection]:
     return type("TracedConnection", (asyncpg.Connection,), {n: wrap(n) for n in _QUERY_METHODS})
 
 
+async def _no_session_state(conn: asyncpg.Connection) -> None:
+    """Replaces asyncpg's default reset on release (``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+    RESET ALL``), a round trip per request. The gateway keeps no session state: locks are transaction-level,
+    settings are ``SET LOCAL``/``set_config(..., true)``, and no connection LISTENs. asyncpg still rolls back
+    an open transaction before calling this."""
+
+
 async def connect_pool(dsn: str, settings: Settings, tracer: Tracer | None = None) -> asyncpg.Pool:
     """Create the pool. ``command_timeout`` bounds every statement; acquires are bounded by the caller."""
     return await asyncpg.create_pool(
@@ -53,6 +60,7 @@ async def connect_pool(dsn: str, settings: Settings, tracer: Tracer | None = Non
         timeout=settings.db_connect_timeout,
         max_inactive_connection_lifetime=300,
         connection_class=traced_connection_class(tracer or trace.get_tracer(__name__)),
+        reset=_no_session_state,
         server_settings={
             "application_name": "consortium-gateway",
             # A server-side bound too, so a statement the client gave up on does not run on (R17).
