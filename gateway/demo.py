@@ -22,6 +22,7 @@ from gateway.config import Settings
 from gateway.members.consortium_file import load_consortium_file
 from gateway.members.models import ClientEntry, ConsortiumFile, MemberKeys
 from gateway.members.service import sync_consortium
+from gateway.members.store import member_frameworks
 from gateway.recognition import check_agreements, check_equivalences
 from gateway.recognition import store as recognition_store
 from gateway.recognition.models import Equivalence, RecognitionAgreement
@@ -87,7 +88,7 @@ class _DemoRecognition(msgspec.Struct):
 async def seed_recognition(conn: asyncpg.Connection, data: bytes, registry: FrameworkRegistry) -> int:
     """Store the demo's agreements and equivalences (version 1 of each, once); return how many were new."""
     seed = msgspec.json.decode(data, type=_DemoRecognition)
-    members = {r["id"]: r["framework_id"] for r in await conn.fetch("SELECT id, framework_id FROM members")}
+    members = await member_frameworks(conn)
     check_agreements(seed.agreements, registry, members)
     check_equivalences(seed.equivalences, registry, members)
     added = 0

@@ -23,6 +23,7 @@ __all__ = [
     "MAX_JWT_BYTES",
     "JoseRejected",
     "accepted_algorithms",
+    "import_jwk",
     "import_public_key",
     "import_public_key_cached",
     "parse_compact",
@@ -41,6 +42,7 @@ _FORBIDDEN_HEADERS = ("jwk", "jku", "x5u", "x5c", "crit")
 _EDDSA = frozenset({"EdDSA", "Ed25519"})
 
 AnyKey = OKPKey | ECKey | RSAKey
+_KEY_TYPES: dict[str, type[OKPKey] | type[ECKey] | type[RSAKey]] = {"OKP": OKPKey, "EC": ECKey, "RSA": RSAKey}
 
 
 class JoseRejected(ValueError):
@@ -102,16 +104,22 @@ def accepted_algorithms(jwk: dict[str, Any]) -> frozenset[str]:
     return implied & declared_set
 
 
+def import_jwk(jwk: dict[str, Any]) -> AnyKey:
+    """A key of a supported type (OKP, EC, RSA) from a JWK, private or public as given."""
+    key_type = _KEY_TYPES.get(jwk.get("kty", ""))
+    if key_type is None:
+        raise JoseRejected("unsupported key type")
+    key: AnyKey = key_type.import_key(jwk)
+    return key
+
+
 def import_public_key(jwk: dict[str, Any]) -> AnyKey:
     """The public half of ``jwk``, without its ``alg``: which algorithm it may verify is decided by
     ``accepted_algorithms`` (so "EdDSA" and "Ed25519", one algorithm under two names, both work)."""
     dropped = ("d", "p", "q", "dp", "dq", "qi", "oth", "k", "alg")
     public = {k: v for k, v in jwk.items() if k not in dropped}
-    key_type = {"OKP": OKPKey, "EC": ECKey, "RSA": RSAKey}.get(public.get("kty", ""))
-    if key_type is None:
-        raise JoseRejected("unsupported key type")
     try:
-        return key_type.import_key(public)  # type: ignore[attr-defined,no-any-return]
+        return import_jwk(public)
     except (JoseError, ValueError, TypeError) as exc:
         raise JoseRejected("unusable public key") from exc
 

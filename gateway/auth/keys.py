@@ -26,6 +26,7 @@ import msgspec
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
 from gateway.auth import store
+from gateway.auth.jose import import_jwk
 
 __all__ = [
     "PURPOSES",
@@ -98,9 +99,7 @@ def _read_private(keys_dir: Path, kid: str) -> AnyKey:
     if path.stat().st_mode & 0o077:
         raise PermissionError(f"private key file {path} must not be readable by group or others (chmod 600)")
     data = msgspec.json.decode(path.read_bytes())
-    key_type = {"OKP": OKPKey, "EC": ECKey, "RSA": RSAKey}[data["kty"]]
-    key: AnyKey = key_type.import_key(data)  # type: ignore[attr-defined]
-    return key
+    return import_jwk(data)
 
 
 async def _create(conn: asyncpg.Connection, keys_dir: Path, purpose: str, alg: str, state: str) -> str:
@@ -194,8 +193,7 @@ async def load_key_ring(conn: asyncpg.Connection, keys_dir: Path, previous: KeyR
     verifiers: dict[str, dict[str, AnyKey]] = {}
     for row in rows:
         published.setdefault(row.purpose, []).append(row.public_jwk)
-        key_type = {"OKP": OKPKey, "EC": ECKey, "RSA": RSAKey}[row.public_jwk["kty"]]
-        verifiers.setdefault(row.purpose, {})[row.kid] = key_type.import_key(row.public_jwk)  # type: ignore[attr-defined]
+        verifiers.setdefault(row.purpose, {})[row.kid] = import_jwk(row.public_jwk)
         if row.state == "active":
             cached = known.get(row.purpose)
             if cached is not None and cached.kid == row.kid:

@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 import msgspec
 from joserfc import jwt
-from joserfc.jwk import ECKey, OKPKey, RSAKey
 
 from contracts.errors import InvalidRequest, ServiceUnavailable
+from gateway.auth.jose import import_jwk
 from gateway.auth.rfc7523 import ASSERTION_TYPE
 
 __all__ = ["ClientFile", "client_assertion", "fetch_token", "load_client_file"]
@@ -43,11 +43,6 @@ def load_client_file(path: Path) -> ClientFile:
         raise InvalidRequest(f"not a client file: {exc}", field="--client-file") from exc
 
 
-def _key(jwk: dict[str, Any]) -> OKPKey | ECKey | RSAKey:
-    key_type = {"OKP": OKPKey, "EC": ECKey, "RSA": RSAKey}[jwk["kty"]]
-    return key_type.import_key(jwk)  # type: ignore[attr-defined,no-any-return]
-
-
 def client_assertion(client: ClientFile, *, lifetime: int = 60, now: float | None = None) -> str:
     iat = int(time.time() if now is None else now)
     claims = {
@@ -60,7 +55,7 @@ def client_assertion(client: ClientFile, *, lifetime: int = 60, now: float | Non
     }
     alg = client.private_jwk["alg"]
     header = {"alg": alg, "kid": client.private_jwk["kid"], "typ": "client-authentication+jwt"}
-    return jwt.encode(header, claims, _key(client.private_jwk), algorithms=[alg])
+    return jwt.encode(header, claims, import_jwk(client.private_jwk), algorithms=[alg])
 
 
 def fetch_token(

@@ -14,6 +14,7 @@ __all__ = [
     "disable_absent_clients",
     "get_member",
     "list_member_profiles",
+    "member_frameworks",
     "member_ids",
     "upsert_clients",
     "upsert_members",
@@ -63,6 +64,8 @@ SELECT id, name, country, framework_id, connector_id, connector_settings, status
 """
 
 MEMBER_IDS = "SELECT id FROM members ORDER BY id"
+
+MEMBER_FRAMEWORKS = "SELECT id, framework_id FROM members"
 
 BUMP_RECOGNITION_REVISION = "UPDATE recognition_revision SET revision = revision + 1"
 
@@ -160,6 +163,11 @@ async def disable_absent_clients(conn: asyncpg.Connection, entries: list[MemberE
     member_ids = [e.id for e in entries]
     declared = [c.client_id for e in entries for c in e.clients]
     return sorted(r["client_id"] for r in await conn.fetch(DISABLE_ABSENT_CLIENTS, member_ids, declared))
+
+
+async def member_frameworks(conn: asyncpg.Connection) -> dict[str, str]:
+    """Member id -> credit framework id, for every registered member."""
+    return {r["id"]: r["framework_id"] for r in await conn.fetch(MEMBER_FRAMEWORKS)}
 
 
 async def member_ids(conn: asyncpg.Connection) -> list[str]:

@@ -15,6 +15,7 @@ import msgspec
 from adapters.frameworks import FrameworkRegistry
 from contracts.credentials import CredentialRecord
 from contracts.errors import InvalidRequest
+from gateway.members.store import member_frameworks
 from gateway.recognition import RecognitionEngine, store
 from gateway.recognition.models import EvaluationRequest, EvaluationResult, RecognisingMember
 
@@ -65,9 +66,7 @@ def cmd_recognise(args: argparse.Namespace) -> int:
     async def run(dsn: str) -> EvaluationResult:
         async with migrated_connection(dsn, settings) as conn:
             _, agreements, equivalences = await store.load_all(conn)
-            members = {
-                r["id"]: r["framework_id"] for r in await conn.fetch("SELECT id, framework_id FROM members")
-            }
+            members = await member_frameworks(conn)
         if args.member not in members:
             raise InvalidRequest(
                 f"{args.member!r} is not a member",

@@ -24,6 +24,7 @@ from contracts.errors import (
 )
 from contracts.types import ConversionBasis, ShortText
 from gateway.auth.rfc9068 import Principal
+from gateway.members.store import member_frameworks
 from gateway.recognition import RecognitionEngine, check_agreements, check_equivalences, store
 from gateway.recognition.models import (
     AgreementConditions,
@@ -141,7 +142,7 @@ def _visible(principal: Principal, agreement: RecognitionAgreement) -> bool:
 
 
 async def _members(conn: asyncpg.Connection) -> dict[str, str]:
-    return {r["id"]: r["framework_id"] for r in await conn.fetch("SELECT id, framework_id FROM members")}
+    return await member_frameworks(conn)
 
 
 async def _write_agreement(
