@@ -35,8 +35,13 @@ a lookup, and the ``type`` URIs are stable: clients may branch on them.
     ├── ServiceUnavailable          503  e.g. the database is unreachable
     ├── OutboundError               502  a call the gateway made to a member did not succeed (R18)
     │   ├── OutboundRefused         502  refused before sending: scheme, userinfo, origin, address, redirect
-    │   └── OutboundFailed          502  unreachable, or an error status, oversized or malformed answer
-    │       └── OutboundTimeout     504  no complete answer within the deadline
+    │   ├── OutboundFailed          502  unreachable, or an error status, oversized or malformed answer
+    │   │   └── OutboundTimeout     504  no complete answer within the deadline
+    │   └── MemberCallError         502  a registry connector's call to a member failed (R19, R25)
+    │       ├── MemberTimeout       504  no complete answer before the call's deadline
+    │       ├── MemberUnavailable   502  unreachable, 5xx or 429 (keeps the member's problem body)
+    │       ├── MemberResponseInvalid 502  not JSON, too large, or breaks the schema read
+    │       └── MemberRefused       502  the member answered 401/403 to the gateway's credentials
     └── FrameworkPluginError        500  a framework plug-in could not be loaded or is malformed
 """
 
@@ -57,6 +62,11 @@ __all__ = [
     "InvalidCredentialRecord",
     "InvalidFrameworkOverrides",
     "InvalidRequest",
+    "MemberCallError",
+    "MemberRefused",
+    "MemberResponseInvalid",
+    "MemberTimeout",
+    "MemberUnavailable",
     "MethodNotAllowed",
     "MixedConversionBasis",
     "NoConversionPath",
@@ -380,3 +390,61 @@ class OverlappingAgreementVersions(Conflict):
         super().__init__(detail, field=field, expected=expected)
         self.agreement = agreement
         self.versions = versions
+
+
+# --- registry connectors (contracts.connectors, adapters/connectors): ``member`` names the member called,
+# ``reason`` is a short, stable code, ``member_problem`` the member's RFC 9457 body when it sent one ---
+
+
+class MemberCallError(OutboundError):
+    """A registry connector's call to a member did not succeed (R19). Rendered per member in a federated
+    answer, never as a gateway 500."""
+
+    type_slug = "member-call-failed"
+    title = "The member call failed"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        member: str,
+        reason: str,
+        upstream_status: int | None = None,
+        member_problem: dict[str, object] | None = None,
+    ) -> None:
+        super().__init__(detail, reason=reason, upstream_status=upstream_status)
+        self.member = member
+        self.member_problem = member_problem
+
+
+class MemberTimeout(MemberCallError):
+    """No complete answer before the call's deadline (R25); also raised, without calling, when the deadline
+    has already passed. ``reason``: ``deadline``, ``expired``."""
+
+    type_slug = "member-timeout"
+    title = "The member did not answer in time"
+    status = 504
+
+
+class MemberUnavailable(MemberCallError):
+    """The member could not be reached, or answered 5xx or 429. ``reason``: ``connect``, ``status``,
+    ``rate-limited``, ``transport``, ``token``."""
+
+    type_slug = "member-unavailable"
+    title = "The member is unavailable"
+
+
+class MemberResponseInvalid(MemberCallError):
+    """The member's answer is not JSON, too large, has an unexpected status or content type, or breaks the
+    schema the connector reads. ``reason``: ``not-json``, ``schema``, ``too-large``, ``content-type``,
+    ``unexpected-status``, ``redirect``, ``ambiguous`` (one ESI held by several persons)."""
+
+    type_slug = "member-response-invalid"
+    title = "The member's answer is not valid"
+
+
+class MemberRefused(MemberCallError):
+    """The member answered 401 or 403: it does not accept the gateway's credentials or scope."""
+
+    type_slug = "member-refused"
+    title = "The member refused the gateway"

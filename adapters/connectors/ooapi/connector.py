@@ -1,0 +1,320 @@
+"""``OoapiConnector``: the ``contracts.connectors.RegistryConnector`` of a member with an OOAPI v6 API.
+
+Endpoints read (OOAPI v6): ``GET /`` (``Service``, health), ``GET /persons`` with
+``filter_query[otherCodes.code][in]=<esi>`` (``Pagination`` of ``Person``),
+``GET /persons/{personId}/course-offering-associations`` (``Pagination`` of ``CourseOfferingAssociation``),
+``GET /course-offering-associations/{id}``, ``GET /course-offerings/{id}`` (``CourseOffering``),
+``GET /courses`` and ``GET /courses/{id}`` (``Course``). The member-local learner id is the OOAPI
+``personId``; a credential id is the ``CourseOfferingAssociation`` id.
+
+Transport rules (deadline, trace context, caps, error mapping) are in ``transport``; mapping rules in
+``mapping``. Pagination follows ``hasNextPage`` up to ``max_pages`` pages (R19: a member cannot make the
+gateway loop). Associations of other persons than the one asked for are dropped (R19).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from typing import TypeVar
+from urllib.parse import quote
+
+import aiohttp
+
+from adapters.connectors.ooapi.mapping import (
+    CONNECTOR_ID,
+    MappingContext,
+    MappingIssue,
+    Unmappable,
+    is_awarded,
+    map_course,
+    map_credential,
+    validated_course,
+)
+from adapters.connectors.ooapi.schema import Association, Course, Offering, Page, Person, Service
+from adapters.connectors.ooapi.transport import DEFAULT_MAX_BYTES, MemberHttp
+from adapters.frameworks import Converter, FrameworkRegistry, reference_registry
+from contracts.connectors import CatalogueFilters, ConnectorHealth, TokenProvider
+from contracts.credentials import AwardingBody, CredentialRecord, MicroCredential
+from contracts.errors import MemberCallError, MemberResponseInvalid
+
+__all__ = ["FetchResult", "OoapiConnector"]
+
+T = TypeVar("T")
+_log = logging.getLogger(__name__)
+_MAX_ID = 200
+
+
+@dataclass(slots=True)
+class FetchResult:
+    """Mapped records, and the member records that were skipped (with why)."""
+
+    records: list[CredentialRecord] = field(default_factory=list)
+    issues: list[MappingIssue] = field(default_factory=list)
+
+
+def _segment(value: str, what: str) -> str:
+    """``value`` as one percent-encoded path segment (no traversal, no query smuggling)."""
+    if not value or len(value) > _MAX_ID:
+        raise ValueError(f"{what} must be 1..{_MAX_ID} characters")
+    return quote(value, safe="")
+
+
+class OoapiConnector:
+    """A member's OOAPI v6 registry, read over one ``aiohttp.ClientSession`` (created by the caller).
+
+    ``framework`` is the member's credit framework id in ``registry`` (which may carry its overrides);
+    ``token_provider`` gives the bearer token (in the gateway, ``MemberOAuthClient.access_token``).
+    """
+
+    def __init__(
+        self,
+        member_id: str,
+        framework: str,
+        base_url: str,
+        session: aiohttp.ClientSession,
+        token_provider: TokenProvider,
+        *,
+        awarding_body: AwardingBody,
+        registry: FrameworkRegistry | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        page_size: int = 100,
+        max_pages: int = 20,
+        concurrency: int = 8,
+        language: str = "en",
+    ) -> None:
+        registry = registry or reference_registry()
+        self._member_id = member_id
+        self._framework = registry.get(framework)
+        self._http = MemberHttp(member_id, base_url, session, token_provider, max_bytes=max_bytes)
+        self._ctx = MappingContext(
+            member_id=member_id,
+            framework=self._framework,
+            converter=Converter(registry),
+            awarding_body=awarding_body,
+            language=language,
+        )
+        self._page_size = page_size
+        self._max_pages = max_pages
+        self._limit = asyncio.Semaphore(concurrency)
+
+    @property
+    def member_id(self) -> str:
+        return self._member_id
+
+    @property
+    def connector_id(self) -> str:
+        return CONNECTOR_ID
+
+    @property
+    def framework(self) -> str:
+        return self._framework.id
+
+    # --- RegistryConnector -----------------------------------------------------------------------------
+
+    async def fetch_credentials(self, local_learner_id: str, deadline: float) -> list[CredentialRecord]:
+        """The learner's awarded micro-credentials; skipped records are logged (see ``fetch_report``)."""
+        result = await self.fetch_report(local_learner_id, deadline)
+        for issue in result.issues:
+            _log.warning(
+                "ooapi record skipped",
+                extra={"member": self._member_id, "source_id": issue.source_id, "reason": issue.reason},
+            )
+        return result.records
+
+    async def fetch_report(self, local_learner_id: str, deadline: float) -> FetchResult:
+        """``fetch_credentials`` with the ``MappingIssue`` of every skipped record."""
+        person = _segment(local_learner_id, "local_learner_id")
+        result = FetchResult()
+        route = "/persons/{personId}/course-offering-associations"
+        associations, complete = await self._pages(
+            f"/persons/{person}/course-offering-associations", route, Page[Association], deadline
+        )
+        if associations is None:
+            return result
+        if not complete:
+            result.issues.append(MappingIssue(route, "truncated", f"more than {self._max_pages} pages"))
+        awarded: list[Association] = []
+        for association in associations:
+            source = f"course-offering-associations/{association.association_id}"
+            if association.person_id is not None and association.person_id != local_learner_id:
+                result.issues.append(MappingIssue(source, "foreign-learner", "another person's association"))
+            elif is_awarded(association):
+                awarded.append(association)
+        fetched_at = dt.datetime.now(dt.UTC)
+        courses = await self._gather([self._course_of(a, deadline) for a in awarded])
+        for association, course in zip(awarded, courses, strict=True):
+            self._map_into(result, association, course, fetched_at)
+        return result
+
+    async def find_learner(self, esi: str, deadline: float) -> str | None:
+        """The ``personId`` of the one person whose ``otherCodes`` hold this ESI (checked here, not only
+        trusted to the member's filter); ``MemberResponseInvalid`` if several persons hold it."""
+        if not esi or len(esi) > 255 or "," in esi:
+            raise ValueError("an ESI is 1..255 characters without commas")
+        params = {"filter_query[otherCodes.code][in]": esi}
+        persons, _ = await self._pages("/persons", "/persons", Page[Person], deadline, params)
+        wanted = esi.lower()
+        matches = {
+            p.person_id
+            for p in persons or ()
+            if any(c.code_type.lower() == "esi" and c.code.lower() == wanted for c in p.other_codes or ())
+        }
+        if len(matches) > 1:
+            raise MemberResponseInvalid(
+                f"{self._member_id}: several persons hold one ESI",
+                member=self._member_id,
+                reason="ambiguous",
+            )
+        return next(iter(matches), None)
+
+    async def get_credential(self, credential_id: str, deadline: float) -> CredentialRecord | None:
+        """The awarded credential with this ``CourseOfferingAssociation`` id, or ``None``."""
+        path = f"/course-offering-associations/{_segment(credential_id, 'credential_id')}"
+        association = await self._http.get(
+            path, Association, deadline, route="/course-offering-associations/{id}", missing_ok=True
+        )
+        if association is None or association.association_id != credential_id or not is_awarded(association):
+            return None
+        result = FetchResult()
+        course = await self._course_of(association, deadline)
+        self._map_into(result, association, course, dt.datetime.now(dt.UTC))
+        for issue in result.issues:
+            _log.warning("ooapi record skipped", extra={"member": self._member_id, "reason": issue.reason})
+        return result.records[0] if result.records else None
+
+    async def list_catalogue(self, filters: CatalogueFilters, deadline: float) -> list[MicroCredential]:
+        """The member's courses that map to micro-credentials and match ``filters`` (applied here)."""
+        courses, _ = await self._pages("/courses", "/courses", Page[Course], deadline)
+        found: list[MicroCredential] = []
+        for course in courses or ():
+            try:
+                credential = validated_course(map_course(course, self._ctx))
+            except Unmappable as exc:
+                _log.info("ooapi course skipped", extra={"member": self._member_id, "reason": exc.reason})
+                continue
+            if _matches(credential, filters):
+                found.append(credential)
+                if len(found) >= filters.limit:
+                    break
+        return found
+
+    async def health(self, deadline: float) -> ConnectorHealth:
+        """``GET /`` (``Service``): ``up`` if it answers a valid body in time, else ``down`` with why."""
+        started = time.monotonic()
+        reason: str | None = None
+        upstream: int | None = None
+        try:
+            await self._http.get("/", Service, deadline, route="/")
+        except MemberCallError as exc:
+            reason, upstream = f"{type(exc).__name__}:{exc.reason}", exc.upstream_status
+        return ConnectorHealth(
+            member=self._member_id,
+            connector=CONNECTOR_ID,
+            status="up" if reason is None else "down",
+            latency_ms=round((time.monotonic() - started) * 1000, 3),
+            reason=reason,
+            upstream_status=upstream,
+        )
+
+    # --- helpers ---------------------------------------------------------------------------------------
+
+    async def _pages(
+        self,
+        path: str,
+        route: str,
+        page_type: type[Page[T]],
+        deadline: float,
+        params: dict[str, str] | None = None,
+    ) -> tuple[list[T] | None, bool]:
+        """Items of every page (``None`` if the first page is a 404), and whether the list is complete."""
+        items: list[T] = []
+        for number in range(1, self._max_pages + 1):
+            query: dict[str, str | int] = {**(params or {}), "pageSize": self._page_size}
+            query["pageNumber"] = number
+            page = await self._http.get(path, page_type, deadline, route=route, params=query, missing_ok=True)
+            if page is None:
+                return (None, True) if number == 1 else (items, False)
+            items.extend(page.items)
+            if not page.has_next_page:
+                return items, True
+            if not page.items:
+                return items, False
+        return items, False
+
+    async def _limited(self, call: Awaitable[T]) -> T:
+        async with self._limit:
+            return await call
+
+    async def _gather(self, calls: list[Awaitable[T]]) -> list[T]:
+        """Run ``calls`` at most ``concurrency`` at a time; the first member error cancels the rest."""
+        tasks: list[asyncio.Task[T]] = []
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(self._limited(call)) for call in calls]
+        except BaseExceptionGroup as errors:
+            first = next((e for e in errors.exceptions if isinstance(e, MemberCallError)), None)
+            if first is None:
+                raise
+            raise first from None
+        return [task.result() for task in tasks]
+
+    async def _course_of(self, association: Association, deadline: float) -> Course | MappingIssue:
+        """The ``Course`` of an association, via its ``CourseOffering`` (one GET of each per awarded
+        association); a missing or schema-breaking offering or course skips only this record."""
+        source = f"course-offering-associations/{association.association_id}"
+        if association.course_offering_id is None:
+            return MappingIssue(source, "offering", "the association names no course offering")
+        try:
+            offering = await self._http.get(
+                f"/course-offerings/{_segment(association.course_offering_id, 'courseOfferingId')}",
+                Offering,
+                deadline,
+                route="/course-offerings/{courseOfferingId}",
+                missing_ok=True,
+            )
+            if offering is None or offering.course_id is None:
+                return MappingIssue(source, "offering", "the course offering or its course is not found")
+            course = await self._http.get(
+                f"/courses/{_segment(offering.course_id, 'courseId')}",
+                Course,
+                deadline,
+                route="/courses/{courseId}",
+                missing_ok=True,
+            )
+        except MemberResponseInvalid as exc:
+            return MappingIssue(source, exc.reason, exc.detail)
+        except ValueError as exc:
+            return MappingIssue(source, "identifier", str(exc))
+        if course is None:
+            return MappingIssue(source, "course", "the course is not found")
+        return course
+
+    def _map_into(
+        self,
+        result: FetchResult,
+        association: Association,
+        course: Course | MappingIssue,
+        fetched_at: dt.datetime,
+    ) -> None:
+        if isinstance(course, MappingIssue):
+            result.issues.append(course)
+            return
+        try:
+            result.records.append(map_credential(course, association, self._ctx, fetched_at=fetched_at))
+        except Unmappable as exc:
+            source = f"course-offering-associations/{association.association_id}"
+            result.issues.append(MappingIssue(source, exc.reason, exc.detail))
+
+
+def _matches(credential: MicroCredential, filters: CatalogueFilters) -> bool:
+    level = credential.level
+    if filters.field_of_study and not (credential.field_of_study or "").startswith(filters.field_of_study):
+        return False
+    if filters.eqf is not None and (level is None or level.eqf != filters.eqf):
+        return False
+    return filters.framework_level is None or (level is not None and level.code == filters.framework_level)
