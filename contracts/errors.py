@@ -41,7 +41,9 @@ a lookup, and the ``type`` URIs are stable: clients may branch on them.
     │       ├── MemberTimeout       504  no complete answer before the call's deadline
     │       ├── MemberUnavailable   502  unreachable, 5xx or 429 (keeps the member's problem body)
     │       ├── MemberResponseInvalid 502  not JSON, too large, or breaks the schema read
-    │       └── MemberRefused       502  the member answered 401/403 to the gateway's credentials
+    │       ├── MemberRefused       502  the member answered 401/403 to the gateway's credentials
+    │       ├── CircuitOpen         503  the member's circuit breaker is open: not called (R26)
+    │       └── MemberOverloaded    503  no free slot for the member before the deadline (R26)
     └── FrameworkPluginError        500  a framework plug-in could not be loaded or is malformed
 """
 
@@ -51,6 +53,7 @@ from typing import ClassVar
 
 __all__ = [
     "PROBLEM_TYPE_PREFIX",
+    "CircuitOpen",
     "Conflict",
     "DuplicateFramework",
     "Forbidden",
@@ -63,6 +66,7 @@ __all__ = [
     "InvalidFrameworkOverrides",
     "InvalidRequest",
     "MemberCallError",
+    "MemberOverloaded",
     "MemberRefused",
     "MemberResponseInvalid",
     "MemberTimeout",
@@ -448,3 +452,30 @@ class MemberRefused(MemberCallError):
 
     type_slug = "member-refused"
     title = "The member refused the gateway"
+
+
+class CircuitOpen(MemberCallError):
+    """The member's circuit breaker is open (R26): the gateway did not call it. ``reason``: ``open``,
+    ``half-open`` (a background probe is deciding); ``retry_after`` is in seconds, when known."""
+
+    type_slug = "member-circuit-open"
+    title = "The member is not being called"
+    status = 503
+
+    def __init__(self, detail: str, *, member: str, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(detail, member=member, reason=reason)
+        self.retry_after = retry_after
+
+
+class MemberOverloaded(MemberCallError):
+    """No in-flight slot for the member would free in time (R26 bulkhead): refused early, not called.
+    ``reason``: ``queue-full``, ``no-time`` (nothing left to wait), ``queue-timeout``; ``retry_after`` is
+    in seconds, when known."""
+
+    type_slug = "member-overloaded"
+    title = "The member is overloaded"
+    status = 503
+
+    def __init__(self, detail: str, *, member: str, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(detail, member=member, reason=reason)
+        self.retry_after = retry_after
