@@ -7,6 +7,7 @@ limits, decoding); anything else is a bug and becomes a 500 that says nothing ab
 from __future__ import annotations
 
 import logging
+import math
 import re
 from typing import Any
 
@@ -70,6 +71,10 @@ def problem_response(problem: Problem, headers: dict[str, str] | None = None) ->
 
 def _from_gateway_error(request: Request[Any, Any, Any], exc: GatewayError) -> Response[Any]:
     headers: dict[str, str] | None = getattr(exc, "headers", None)
+    retry_after = getattr(exc, "retry_after", None)
+    if isinstance(retry_after, int | float) and exc.status in (429, 503):
+        # RFC 9110 section 10.2.3: whole seconds; refusing early beats a silently partial answer.
+        headers = {**(headers or {}), "Retry-After": str(max(1, math.ceil(retry_after)))}
     return problem_response(
         Problem(
             type=exc.type_uri(),
