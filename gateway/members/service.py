@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 import asyncpg
 
-from contracts.errors import InvalidRequest, NotFound
+from contracts.errors import NotFound
 from contracts.members import MemberPage, MemberProfile
 from gateway.members import store
 from gateway.members.models import ConsortiumFile, SyncReport
+from gateway.pagination import decode_cursor, split_page
 
-__all__ = ["decode_cursor", "get_member_profile", "list_members", "sync_consortium"]
+__all__ = ["get_member_profile", "list_members", "sync_consortium"]
 
 
 async def sync_consortium(
@@ -43,30 +41,12 @@ async def sync_consortium(
     )
 
 
-def encode_cursor(last_id: str) -> str:
-    return base64.urlsafe_b64encode(last_id.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> str | None:
-    if cursor is None:
-        return None
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise InvalidRequest(
-            "the cursor is not one this API returned", field="cursor", expected="a next_cursor value"
-        ) from exc
-
-
 async def list_members(
     conn: asyncpg.Connection, *, cursor: str | None, status: str | None, limit: int
 ) -> MemberPage:
-    after = decode_cursor(cursor)
-    items = await store.list_member_profiles(conn, after=after, status=status, limit=limit + 1)
-    if len(items) > limit:
-        return MemberPage(items=items[:limit], next_cursor=encode_cursor(items[limit - 1].id))
-    return MemberPage(items=items)
+    rows = await store.list_member_profiles(conn, after=decode_cursor(cursor), status=status, limit=limit + 1)
+    items, next_cursor = split_page(rows, limit, lambda m: m.id)
+    return MemberPage(items=items, next_cursor=next_cursor)
 
 
 async def get_member_profile(conn: asyncpg.Connection, member_id: str) -> MemberProfile:

@@ -13,8 +13,8 @@ from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from gateway.auth.rfc9068 import Principal
-from gateway.members.service import decode_cursor, encode_cursor
 from gateway.openapi import problem_responses
+from gateway.pagination import decode_cursor, split_page
 from gateway.recognition import service, store
 from gateway.recognition.models import Equivalence, EvaluationResult, RecognitionAgreement
 
@@ -92,9 +92,8 @@ class AgreementsController(Controller):
             valid_on=valid_on,
             limit=limit + 1,
         )
-        if len(items) > limit:
-            return AgreementPage(items=items[:limit], next_cursor=encode_cursor(items[limit - 1].id))
-        return AgreementPage(items=items)
+        page, next_cursor = split_page(items, limit, lambda a: a.id)
+        return AgreementPage(items=page, next_cursor=next_cursor)
 
     @post(
         "/",
@@ -161,9 +160,8 @@ class EquivalencesController(Controller):
         )
         hide = principal.institution
         items = [e if e.recogniser == hide else msgspec.structs.replace(e, private_note=None) for e in items]
-        if len(items) > limit:
-            return EquivalencePage(items=items[:limit], next_cursor=encode_cursor(items[limit - 1].id))
-        return EquivalencePage(items=items)
+        page, next_cursor = split_page(items, limit, lambda e: e.id)
+        return EquivalencePage(items=page, next_cursor=next_cursor)
 
     @post(
         "/",
