@@ -18,6 +18,7 @@ from contracts.scopes import SCOPES
 from gateway.auth.client_keys import RegistryKeySource
 from gateway.auth.errors import OAuthError
 from gateway.auth.guard import authorize, check_route_guards, provide_principal
+from gateway.auth.keys import key_algorithms
 from gateway.auth.rfc9068 import TokenValidator
 from gateway.auth.routes import oauth_error_response
 from gateway.auth.routes import routes as oauth_routes
@@ -35,7 +36,6 @@ from gateway.problems import exception_handlers
 from gateway.recognition.routes import AgreementsController, EquivalencesController
 from gateway.recognition.routes import evaluate as recognition_evaluate
 from gateway.recognition.service import EngineCache
-from gateway.serve import key_algorithms
 from gateway.telemetry import Telemetry, TracingMiddleware, configure_telemetry
 
 __all__ = ["create_app"]
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
                 settings.signing_keys_dir,
                 interval=settings.trust_refresh_interval,
                 acquire_timeout=settings.db_acquire_timeout,
-                key_algs=key_algorithms(settings),
+                key_algs=key_algorithms(settings.access_token_alg),
             )
             await trust.start()
             stack.push_async_callback(trust.stop)

@@ -87,13 +87,14 @@ def cmd_schemas_export(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from gateway.runtime import database_dsn, migrated_connection
-    from gateway.serve import prepare_keys, serve
+    from gateway.serve import serve
 
     settings = _settings(args)
 
     async def prepare(dsn: str) -> None:
-        async with migrated_connection(dsn, settings) as conn:
-            await prepare_keys(conn, settings)
+        # Migrate once here; each worker's trust store creates the signing keys on first start (under a lock).
+        async with migrated_connection(dsn, settings):
+            pass
 
     with database_dsn(settings) as dsn:
         asyncio.run(prepare(dsn))
@@ -115,12 +116,11 @@ def cmd_token(args: argparse.Namespace) -> int:
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from gateway.auth.keys import rotate_keys
+    from gateway.auth.keys import key_algorithms, rotate_keys
     from gateway.runtime import database_dsn, migrated_connection
-    from gateway.serve import key_algorithms
 
     settings = _settings(args)
-    alg = args.alg or key_algorithms(settings)[args.purpose]
+    alg = args.alg or key_algorithms(settings.access_token_alg)[args.purpose]
 
     async def run(dsn: str) -> object:
         async with migrated_connection(dsn, settings) as conn:

@@ -27,7 +27,7 @@ from gateway.recognition import check_agreements, check_equivalences
 from gateway.recognition import store as recognition_store
 from gateway.recognition.models import Equivalence, RecognitionAgreement
 from gateway.runtime import database_dsn, migrated_connection
-from gateway.serve import prepare_keys, serve
+from gateway.serve import serve
 
 __all__ = ["default_consortium_file", "demo_clients", "run_demo"]
 
@@ -116,7 +116,6 @@ def run_demo(settings: Settings, *, host: str, port: int, workers: int, consorti
     async def prepare(dsn: str) -> int:
         async with migrated_connection(dsn, settings) as conn:
             report = await sync_consortium(conn, file)
-            await prepare_keys(conn, settings)
             await seed_recognition(conn, recognition, registry)
         return len(report.created) + len(report.updated) + len(report.unchanged)
 

@@ -4,25 +4,13 @@ from __future__ import annotations
 
 import os
 
-import asyncpg
 from granian.constants import Interfaces, Loops
 from granian.log import LogLevels
 from granian.server import Server
 
-from gateway.auth.keys import ensure_active_keys
 from gateway.config import Settings
 
-__all__ = ["key_algorithms", "prepare_keys", "serve"]
-
-
-def key_algorithms(settings: Settings) -> dict[str, str]:
-    """Which algorithm each purpose's key uses when it is first created (R12: one key per purpose)."""
-    return {"access-token": settings.access_token_alg, "client-assertion": "ES256", "webhook": "Ed25519"}
-
-
-async def prepare_keys(conn: asyncpg.Connection, settings: Settings) -> list[str]:
-    """Create the gateway's signing keys on first start, before any worker needs them."""
-    return await ensure_active_keys(conn, settings.signing_keys_dir, key_algorithms(settings))
+__all__ = ["serve"]
 
 
 def serve(dsn: str, settings: Settings, *, host: str, port: int, workers: int) -> None:

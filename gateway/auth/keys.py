@@ -35,11 +35,18 @@ __all__ = [
     "SigningKey",
     "ensure_active_keys",
     "generate_private_key",
+    "key_algorithms",
     "load_key_ring",
     "rotate_keys",
 ]
 
 PURPOSES = ("access-token", "client-assertion", "webhook")
+
+
+def key_algorithms(access_token_alg: str) -> dict[str, str]:
+    """Which algorithm each purpose's key uses when it is first created (R12: one key per purpose)."""
+    return {"access-token": access_token_alg, "client-assertion": "ES256", "webhook": "Ed25519"}
+
 
 AnyKey = OKPKey | ECKey | RSAKey
 
