@@ -70,6 +70,21 @@ class Demo:
             time.sleep(0.1)
         raise AssertionError("demo not ready in time")
 
+    def client_file(self, member: str) -> Path:
+        return self.data_dir / "demo" / "clients" / f"{member}.json"
+
+    def token(self, member: str, *scopes: str) -> str:
+        """A token for ``member``, got the way the README says: ``consortium-gateway token``."""
+        scope_args = [arg for scope in scopes for arg in ("--scope", scope)]
+        return subprocess.run(
+            [*_command(), "token", "--client-file", str(self.client_file(member)), *scope_args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+            env=self.env,
+        ).stdout.strip()
+
     def stop(self) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -103,17 +118,8 @@ def test_demo_serves_members_and_stops_cleanly(demo: Demo) -> None:
 
     # Act as a member, the way the README says: the CLI turns a client file into a token.
     expected = sorted(m.id for m in load_consortium_file(REPO / "deploy/demo/consortium.toml").members)
-    client_file = demo.data_dir / "demo" / "clients" / f"{expected[-1]}.json"
-    assert oct(client_file.stat().st_mode & 0o777) == "0o600"
-    token = subprocess.run(
-        [*_command(), "token", "--client-file", str(client_file)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-        env=demo.env,
-    ).stdout.strip()
-    auth = {"Authorization": f"Bearer {token}"}
+    assert oct(demo.client_file(expected[-1]).stat().st_mode & 0o777) == "0o600"
+    auth = {"Authorization": f"Bearer {demo.token(expected[-1])}"}
     members = httpx.get(f"{demo.base}/v1/members", headers=auth, timeout=5)
     assert members.status_code == 200
     assert [m["id"] for m in members.json()["items"]] == expected
@@ -144,15 +150,7 @@ def test_second_start_reuses_the_data(tmp_path: Path) -> None:
         second = Demo(tmp_path / "var")
         try:
             second.wait_ready()
-            client_file = second.data_dir / "demo" / "clients" / "uni-avalon.ac.uk.json"
-            token = subprocess.run(
-                [*_command(), "token", "--client-file", str(client_file), "--scope", "members:read"],
-                capture_output=True,
-                text=True,
-                timeout=60,
-                check=True,
-                env=second.env,
-            ).stdout.strip()
+            token = second.token("uni-avalon.ac.uk", "members:read")
             members = httpx.get(
                 f"{second.base}/v1/members", headers={"Authorization": f"Bearer {token}"}, timeout=5
             )

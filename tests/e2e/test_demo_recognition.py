@@ -17,24 +17,12 @@ pytestmark = pytest.mark.e2e
 CREDENTIALS = REPO / "deploy" / "demo" / "credentials"
 
 
-def _token(demo: Demo, member: str) -> str:
-    client_file = demo.data_dir / "demo" / "clients" / f"{member}.json"
-    return subprocess.run(
-        [*_command(), "token", "--client-file", str(client_file)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-        env=demo.env,
-    ).stdout.strip()
-
-
 def _evaluate(demo: Demo, member: str, credential: str) -> dict[str, Any]:
     body = {"credentials": [json.loads((CREDENTIALS / f"{credential}.json").read_text())]}
     response = httpx.post(
         f"{demo.base}/v1/recognition/evaluate",
         json=body,
-        headers={"Authorization": f"Bearer {_token(demo, member)}"},
+        headers={"Authorization": f"Bearer {demo.token(member)}"},
         timeout=10,
     )
     assert response.status_code == 200, response.text
