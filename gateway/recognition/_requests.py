@@ -102,13 +102,19 @@ def _blank(record: CredentialRecord) -> tuple[str, str] | None:
 
 
 def _check_record(
-    record: CredentialRecord, registry: FrameworkRegistry, path: str, evaluation_date: dt.date
+    record: CredentialRecord,
+    registry: FrameworkRegistry,
+    path: str,
+    evaluation_date: dt.date,
+    decoded: bool = False,
 ) -> None:
-    # Structs built in Python skip msgspec's constraints: a JSON round trip applies them all.
-    try:
-        msgspec.json.decode(msgspec.json.encode(record), type=CredentialRecord)
-    except msgspec.ValidationError as exc:
-        raise _record_error(exc, path, record.id) from exc
+    # Structs built in Python skip msgspec's constraints: a JSON round trip applies them all. Records
+    # msgspec decoded (HTTP bodies, files) were checked then, so they skip the round trip.
+    if not decoded:
+        try:
+            msgspec.json.decode(msgspec.json.encode(record), type=CredentialRecord)
+        except msgspec.ValidationError as exc:
+            raise _record_error(exc, path, record.id) from exc
     blank = _blank(record)
     if blank is not None:
         raise InvalidCredentialRecord(
@@ -170,11 +176,16 @@ def _single_basis(records: Sequence[CredentialRecord], basis: ConversionBasis | 
 
 
 def validate_request(
-    request: EvaluationRequest, registry: FrameworkRegistry, members: Mapping[str, str] | None = None
+    request: EvaluationRequest,
+    registry: FrameworkRegistry,
+    members: Mapping[str, str] | None = None,
+    *,
+    decoded: bool = False,
 ) -> ConversionBasis:
     """Refuse a request the engine cannot evaluate; return the decision's one conversion basis.
 
-    ``members`` (id -> framework id), when given, must know the recogniser and its framework.
+    ``members`` (id -> framework id), when given, must know the recogniser and its framework. ``decoded``:
+    the credentials were decoded by msgspec, so their type constraints were already enforced.
     """
     recogniser = request.recogniser
     check_member(recogniser.id, members, "$.recogniser.id")
@@ -193,7 +204,7 @@ def validate_request(
     ids: dict[str, int] = {}
     for i, record in enumerate(request.credentials):
         path = f"$.credentials[{i}]"
-        _check_record(record, registry, path, request.evaluation_date)
+        _check_record(record, registry, path, request.evaluation_date, decoded)
         if record.id in ids:
             raise InvalidCredentialRecord(
                 f"credential {record.id!r} is given twice",

@@ -80,7 +80,7 @@ def cmd_recognise(args: argparse.Namespace) -> int:
             evaluation_date=args.date or dt.date.today(),
             target_award=args.award,
         )
-        return engine.evaluate(request)
+        return engine.evaluate(request, decoded=True)  # records were decoded from the file by msgspec
 
     with database_dsn(settings) as dsn:
         result = asyncio.run(run(dsn))

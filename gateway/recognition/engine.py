@@ -223,14 +223,15 @@ class RecognitionEngine:
             self._contexts[key] = context
         return context
 
-    def validate(self, request: EvaluationRequest) -> ConversionBasis:
-        """Refuse a request the engine cannot evaluate (typed errors); return the decision's basis."""
-        return validate_request(request, self.registry, self._members)
+    def validate(self, request: EvaluationRequest, *, decoded: bool = False) -> ConversionBasis:
+        """Refuse a request the engine cannot evaluate (typed errors); return the decision's basis.
+        ``decoded``: the credentials came from msgspec decoding, whose constraints need no second check."""
+        return validate_request(request, self.registry, self._members, decoded=decoded)
 
-    def evaluate(self, request: EvaluationRequest) -> EvaluationResult:
+    def evaluate(self, request: EvaluationRequest, *, decoded: bool = False) -> EvaluationResult:
         """Validate, then evaluate every credential (in request order) and, with ``target_award``, the
         learner's progress towards it."""
-        basis = self.validate(request)
+        basis = self.validate(request, decoded=decoded)
         context = self.member(request.recogniser)
         on = request.evaluation_date
         outcomes = tuple(self._evaluate(record, context, on, basis) for record in request.credentials)

@@ -310,4 +310,4 @@ class EngineCache:
             target_award=body.target_award,
             basis=body.basis,
         )
-        return engine.evaluate(request)
+        return engine.evaluate(request, decoded=True)  # the body was decoded (and checked) by msgspec

@@ -195,3 +195,15 @@ async def test_equivalence_beats_general_credit_and_hides_its_private_note(
     seen_by_b = (await client.get("/v1/recognition/equivalences/b-data101-a-stat201", headers=auth_b)).json()
     assert "private_note" not in seen_by_b or seen_by_b["private_note"] is None
     assert "Reviewed" not in str(outcome)
+
+
+async def test_evaluation_refuses_a_constraint_violation_in_a_record(
+    client: AsyncTestClient[Any], uni_a: MemberClient
+) -> None:
+    """The route skips the engine's second constraint check because msgspec checked the body: prove it did."""
+    auth = await _auth(client, uni_a)
+    broken = copy.deepcopy(CREDENTIAL)
+    broken["credential"]["workload"]["amount"] = -20
+    response = await client.post("/v1/recognition/evaluate", json={"credentials": [broken]}, headers=auth)
+    assert response.status_code == 400
+    assert response.json()["field"].endswith("credentials[0].credential.workload.amount")
