@@ -62,6 +62,7 @@ def jwks_server() -> Iterator[tuple[JwksServer, str]]:
     asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=10)
     loop.call_soon_threadsafe(loop.stop)
     thread.join(timeout=10)
+    loop.close()
 
 
 @pytest.fixture
