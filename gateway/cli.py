@@ -222,6 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     from gateway.recognition.cli import register as register_recognition
 
     register_recognition(commands, add)
+    from gateway.audit.cli import register as register_audit
+
+    register_audit(commands, add)
 
     schemas = add("schemas", lambda a: EXIT_BAD_INPUT, "JSON Schemas of the public contracts")
     schemas_cmds = schemas.add_subparsers(dest="schemas_command", required=True, metavar="ACTION")

@@ -1,0 +1,74 @@
+"""Appending to the hash-chained audit log (R22): one entry per state change or learner-data access.
+
+The chain itself is built by the database function ``audit_append`` (migration 0004), so a writer can
+append inside the same statement as its business change (R22: same transaction; W6: one round trip):
+``append_sql(n)`` is the call expression with parameters ``$n..$n+10`` and ``entry.args()`` their values.
+``append`` is the stand-alone form. Entries carry ids and codes, never personal data: the learner is the
+consortium's pseudonymous learner id (a UUID), not an ESI or a name.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+import msgspec
+
+__all__ = ["APPEND_ARITY", "AuditEntry", "append", "append_sql", "current_trace_id"]
+
+APPEND_ARITY = 11
+
+
+class AuditEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """What one audit entry records: who (institution, client, registrar ``sub``), whom, what, why, how."""
+
+    stream: str
+    action: str
+    institution: str
+    client_id: str
+    resource: str
+    outcome: str
+    sub: str | None = None
+    learner: uuid.UUID | None = None
+    purpose: str | None = None
+    trace_id: str | None = None
+    details: dict[str, Any] = {}
+
+    def args(self) -> tuple[Any, ...]:
+        """The parameters of ``append_sql``, in order."""
+        return (
+            self.stream,
+            self.action,
+            self.institution,
+            self.client_id,
+            self.sub,
+            self.learner,
+            self.resource,
+            self.purpose,
+            self.outcome,
+            self.trace_id,
+            msgspec.json.encode(self.details).decode(),
+        )
+
+
+def append_sql(first: int = 1) -> str:
+    """``audit_append($first, ..., $first+10::jsonb)``: returns the entry's sequence number in its stream."""
+    params = [f"${first + i}" for i in range(APPEND_ARITY)]
+    params[5] += "::uuid"
+    params[10] += "::jsonb"
+    return f"audit_append({', '.join(params)})"
+
+
+async def append(conn: asyncpg.Connection, entry: AuditEntry) -> int:
+    """Append ``entry`` (in the caller's transaction, if any); its sequence number in the stream."""
+    seq: int = await conn.fetchval(f"SELECT {append_sql()}", *entry.args())
+    return seq
+
+
+def current_trace_id() -> str | None:
+    """The active span's trace id (hex), for correlating an audit entry with its trace."""
+    from opentelemetry import trace
+
+    ctx = trace.get_current_span().get_span_context()
+    return format(ctx.trace_id, "032x") if ctx.is_valid else None

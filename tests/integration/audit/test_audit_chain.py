@@ -1,0 +1,154 @@
+"""The audit log: chains that verify, concurrent appends without gaps, append-only, tampering found."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import asyncpg
+import pytest
+
+from gateway.audit import AuditEntry, append, verify
+from gateway.cli import main
+
+
+def entry(stream: str, n: int, **extra: object) -> AuditEntry:
+    fields: dict[str, object] = {
+        "stream": stream,
+        "action": "mobility.transition",
+        "institution": "uni-avalon.ac.uk",
+        "client_id": "avalon-registry",
+        "resource": f"mobility-requests/{stream}",
+        "outcome": "ok",
+        "details": {"to": "under_review", "n": n, "note": "réexamen"},
+    }
+    fields.update(extra)
+    return AuditEntry(**fields)  # type: ignore[arg-type]
+
+
+async def test_entries_chain_per_stream_and_verify(conn: asyncpg.Connection) -> None:
+    learner = uuid.uuid4()
+    for n in range(3):
+        assert await append(conn, entry("a", n)) == n + 1
+    assert await append(conn, entry("b", 0, learner=learner, purpose="credit-transfer", sub="r1")) == 1
+    report = await verify(conn)
+    assert report.ok, report
+    assert (report.streams, report.entries) == (2, 4)
+    rows = await conn.fetch("SELECT seq, prev_hash, hash FROM audit_entries WHERE stream = 'a' ORDER BY seq")
+    assert bytes(rows[0]["prev_hash"]) == b""
+    assert [bytes(r["prev_hash"]) for r in rows[1:]] == [bytes(r["hash"]) for r in rows[:-1]]
+    assert await conn.fetchval("SELECT learner FROM audit_entries WHERE stream = 'b'") == learner
+
+
+async def test_concurrent_appends_to_one_stream_leave_no_gap(database_url: str) -> None:
+    pool = await asyncpg.create_pool(database_url, min_size=10, max_size=10)
+    try:
+
+        async def one(n: int) -> int:
+            async with pool.acquire() as c, c.transaction():
+                return await append(c, entry("hot", n))
+
+        seqs = await asyncio.gather(*(one(n) for n in range(60)))
+        assert sorted(seqs) == list(range(1, 61))
+        async with pool.acquire() as c:
+            report = await verify(c, "hot")
+        assert report.ok
+        assert report.entries == 60
+    finally:
+        await pool.close()
+
+
+async def test_a_rolled_back_append_leaves_nothing(conn: asyncpg.Connection) -> None:
+    async def failing_change() -> None:
+        async with conn.transaction():
+            await append(conn, entry("r", 0))
+            raise RuntimeError("the business change failed")
+
+    with pytest.raises(RuntimeError):
+        await failing_change()
+    assert await conn.fetchval("SELECT count(*) FROM audit_entries") == 0
+    assert await append(conn, entry("r", 1)) == 1
+    assert (await verify(conn)).ok
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE audit_entries SET outcome = 'denied'",
+        "DELETE FROM audit_entries",
+        "TRUNCATE audit_entries",
+    ],
+)
+async def test_entries_are_append_only(conn: asyncpg.Connection, sql: str) -> None:
+    await append(conn, entry("a", 0))
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+        await conn.execute(sql)
+    assert await conn.fetchval("SELECT count(*) FROM audit_entries") == 1
+
+
+async def _tamper(conn: asyncpg.Connection, sql: str) -> None:
+    """What an attacker with the table owner's rights could do: switch the guard off and edit."""
+    await conn.execute("ALTER TABLE audit_entries DISABLE TRIGGER USER")
+    await conn.execute(sql)
+    await conn.execute("ALTER TABLE audit_entries ENABLE TRIGGER USER")
+
+
+@pytest.mark.parametrize(
+    ("sql", "seq", "reason"),
+    [
+        ("UPDATE audit_entries SET outcome = 'denied' WHERE seq = 3", 3, "hash-mismatch"),
+        ('UPDATE audit_entries SET details = \'{"to": "approved"}\' WHERE seq = 2', 2, "hash-mismatch"),
+        ("UPDATE audit_entries SET at = at + interval '1 second' WHERE seq = 4", 4, "hash-mismatch"),
+        (
+            "UPDATE audit_entries SET hash = set_byte(hash, 0, get_byte(hash, 0) # 1) WHERE seq = 2",
+            2,
+            "hash-mismatch",
+        ),
+        ("DELETE FROM audit_entries WHERE seq = 3", 3, "sequence-gap"),
+        ("DELETE FROM audit_entries WHERE seq = 5", 5, "head-mismatch"),
+    ],
+)
+async def test_tampering_is_reported_at_the_first_broken_link(
+    conn: asyncpg.Connection, sql: str, seq: int, reason: str
+) -> None:
+    for n in range(5):
+        await append(conn, entry("m", n))
+    await append(conn, entry("z", 0))
+    await _tamper(conn, sql)
+    report = await verify(conn)
+    assert not report.ok
+    assert report.first_broken is not None
+    assert (report.first_broken.stream, report.first_broken.seq, report.first_broken.reason) == (
+        "m",
+        seq,
+        reason,
+    )
+
+
+async def test_a_stream_whose_entries_all_vanished_is_reported(conn: asyncpg.Connection) -> None:
+    await append(conn, entry("gone", 0))
+    await _tamper(conn, "DELETE FROM audit_entries")
+    report = await verify(conn)
+    assert report.first_broken is not None
+    assert report.first_broken.reason == "entries-missing"
+
+
+async def test_cli_exit_code_follows_the_chain(
+    conn: asyncpg.Connection,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    await append(conn, entry("c", 0))
+    await append(conn, entry("c", 1))
+    assert await asyncio.to_thread(main, ["audit", "verify"]) == 0
+    assert json.loads(capsys.readouterr().out)["ok"] is True
+    await _tamper(conn, "UPDATE audit_entries SET action = 'x' WHERE seq = 1")
+    assert await asyncio.to_thread(main, ["audit", "verify", "--stream", "c"]) == 3
+    assert json.loads(capsys.readouterr().out)["first_broken"] == {
+        "stream": "c",
+        "seq": 1,
+        "reason": "hash-mismatch",
+    }
