@@ -23,11 +23,13 @@ __all__ = [
     "learner_basis",
     "learner_by_local_id",
     "link_of",
+    "remember_links",
     "unlink",
     "upsert_link",
     "withdraw_consent",
 ]
 
+DISCOVERED = "gateway:esi-discovery"  # created_by of links the gateway found, not a member made
 ENSURE_LEARNER = """
 INSERT INTO learners (id, ref, kind) VALUES ($1, $2, $3)
 ON CONFLICT (ref) DO UPDATE SET ref = EXCLUDED.ref
@@ -55,6 +57,17 @@ UPSERT_LINK = """
 INSERT INTO learner_links (learner, member_id, local_id, created_by) VALUES ($1, $2, $3, $4)
 ON CONFLICT (learner, member_id) DO UPDATE SET local_id = EXCLUDED.local_id, created_by = EXCLUDED.created_by
 RETURNING local_id, created_at, (xmax = 0) AS inserted
+"""
+# Links the gateway found by asking members for an ESI: kept so the next lookup (and a lookup of one
+# credential by id) knows the learner there without asking again. A member's own link always wins.
+REMEMBER_LINKS = """
+INSERT INTO learner_links (learner, member_id, local_id, created_by)
+SELECT $1, x.member_id, x.local_id, $3
+FROM jsonb_to_recordset($2::jsonb) AS x(member_id text, local_id text)
+ON CONFLICT DO NOTHING
+"""
+MEMBER_LINKED = """
+SELECT EXISTS (SELECT 1 FROM learner_links WHERE learner = $1 AND member_id = $2 AND created_by <> $3)
 """
 GET_LINK = "SELECT local_id, created_at FROM learner_links WHERE learner = $1 AND member_id = $2"
 UNLINK = "DELETE FROM learner_links WHERE learner = $1 AND member_id = $2"
@@ -123,6 +136,13 @@ async def upsert_link(
     return row["created_at"], row["inserted"]
 
 
+async def remember_links(conn: asyncpg.Connection, learner: uuid.UUID, found: dict[str, str]) -> None:
+    """Record the local ids members gave for the learner's ESI (none replaces an existing link)."""
+    if found:
+        rows = [{"member_id": m, "local_id": local} for m, local in sorted(found.items())]
+        await conn.execute(REMEMBER_LINKS, learner, msgspec.json.encode(rows).decode(), DISCOVERED)
+
+
 async def get_link(
     conn: asyncpg.Connection, learner: uuid.UUID, member: str
 ) -> tuple[str, dt.datetime] | None:
@@ -131,7 +151,9 @@ async def get_link(
 
 
 async def link_of(conn: asyncpg.Connection, learner: uuid.UUID, member: str) -> bool:
-    return await get_link(conn, learner, member) is not None
+    """Whether the member itself linked the learner (a link the gateway discovered does not count: it
+    gives no right to manage the learner's consent)."""
+    return bool(await conn.fetchval(MEMBER_LINKED, learner, member, DISCOVERED))
 
 
 async def unlink(conn: asyncpg.Connection, learner: uuid.UUID, member: str) -> bool:

@@ -126,6 +126,12 @@ class LookupService:
         result = await self._fan_out(runtimes, calls, deadline, chosen)
         merged = _merge(result.values)
         page, next_cursor = _page(merged, after, limit, key=_record_key)
+        discovered = {
+            member: local
+            for member, records in result.values.items()
+            if member not in basis.links and records and (local := _local_of(records[0]))
+        }
+        await learners.remember_links(conn, basis.learner, discovered)
         answered = [o.member for o in result.outcomes if o.status == "ok"]
         await append(
             conn,
