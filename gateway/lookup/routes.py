@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-import asyncpg
 import msgspec
 from litestar import Controller, Response, get
 from litestar.datastructures import State
@@ -78,7 +77,6 @@ class LearnerCredentialsController(Controller):
     async def learner_credentials(
         self,
         state: State,
-        conn: NamedDependency[asyncpg.Connection],
         principal: NamedDependency[Principal],
         ref: Annotated[str, PathParameter(max_length=255, description="ESI or consortium pseudonym")],
         purpose: PurposeParam,
@@ -88,7 +86,6 @@ class LearnerCredentialsController(Controller):
         request_timeout_ms: Budget = None,
     ) -> CredentialsPage:
         return await _lookup(state).learner_credentials(
-            conn,
             principal,
             ref,
             purpose=purpose,
@@ -115,7 +112,6 @@ class CredentialsController(Controller):
     async def get_credential(
         self,
         state: State,
-        conn: NamedDependency[asyncpg.Connection],
         principal: NamedDependency[Principal],
         credential_id: Annotated[str, PathParameter(max_length=460)],
         purpose: PurposeParam,
@@ -123,7 +119,7 @@ class CredentialsController(Controller):
         request_timeout_ms: Budget = None,
     ) -> Response[Any]:
         found = await _lookup(state).credential(
-            conn, principal, credential_id, purpose=purpose, budget=_budget(state, request_timeout_ms)
+            principal, credential_id, purpose=purpose, budget=_budget(state, request_timeout_ms)
         )
         if format == "canonical":
             return Response(found)

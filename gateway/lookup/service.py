@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import datetime as dt
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -30,6 +31,7 @@ from contracts.errors import (
     MemberCallError,
     NoLawfulBasis,
     NotFound,
+    ServiceUnavailable,
     UnknownMember,
 )
 from contracts.learners import parse_learner_ref
@@ -75,11 +77,23 @@ class LookupService:
     federation: Federation
     tracer: Tracer
 
+    @contextlib.asynccontextmanager
+    async def _db(self) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection for one short step; a bounded wait, then 503 (as for every route)."""
+        pool = self.federation.pool
+        try:
+            conn = await pool.acquire(timeout=self.federation.settings.db_acquire_timeout)
+        except (TimeoutError, OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
+            raise ServiceUnavailable("the database is not available; retry shortly") from exc
+        try:
+            yield conn
+        finally:
+            await pool.release(conn)
+
     # --- learners --------------------------------------------------------------------------------------
 
     async def learner_credentials(
         self,
-        conn: asyncpg.Connection,
         principal: Principal,
         ref: str,
         *,
@@ -92,21 +106,25 @@ class LookupService:
         deadline = time.monotonic() + budget
         key = parse_learner_ref(ref)
         after = _decode_cursor(cursor)
-        basis = await learners.learner_basis(conn, key, principal.institution, purpose)
+        # A pooled connection only around the two short database steps, never across the fan-out: a
+        # lookup waiting for members must not hold a connection other requests need.
+        async with self._db() as conn:
+            basis = await learners.learner_basis(conn, key, principal.institution, purpose)
         resource = f"learners/{basis.learner or '-'}/credentials"
         if basis.learner is None or basis.consent is None:
-            await append(
-                conn,
-                audit_entry(
-                    principal,
-                    basis.learner,
-                    action="learner.credentials.read",
-                    resource=resource,
-                    outcome="denied",
-                    purpose=purpose,
-                    details={"reason": "no-lawful-basis"},
-                ),
-            )
+            async with self._db() as conn:
+                await append(
+                    conn,
+                    audit_entry(
+                        principal,
+                        basis.learner,
+                        action="learner.credentials.read",
+                        resource=resource,
+                        outcome="denied",
+                        purpose=purpose,
+                        details={"reason": "no-lawful-basis"},
+                    ),
+                )
             raise NoLawfulBasis(
                 "no live consent of this learner lets your institution receive their credentials for this "
                 "purpose",
@@ -131,20 +149,21 @@ class LookupService:
             for member, records in result.values.items()
             if member not in basis.links and records and (local := _local_of(records[0]))
         }
-        await learners.remember_links(conn, basis.learner, discovered)
         answered = [o.member for o in result.outcomes if o.status == "ok"]
-        await append(
-            conn,
-            audit_entry(
-                principal,
-                basis.learner,
-                action="learner.credentials.read",
-                resource=resource,
-                outcome="partial" if result.partial else "ok",
-                purpose=purpose,
-                details={"basis": "consent", "consent": str(basis.consent), "answered": answered},
-            ),
-        )
+        async with self._db() as conn, conn.transaction():
+            await learners.remember_links(conn, basis.learner, discovered)
+            await append(
+                conn,
+                audit_entry(
+                    principal,
+                    basis.learner,
+                    action="learner.credentials.read",
+                    resource=resource,
+                    outcome="partial" if result.partial else "ok",
+                    purpose=purpose,
+                    details={"basis": "consent", "consent": str(basis.consent), "answered": answered},
+                ),
+            )
         return CredentialsPage(
             learner=key.value,
             purpose=purpose,
@@ -158,7 +177,7 @@ class LookupService:
     # --- one credential --------------------------------------------------------------------------------
 
     async def credential(
-        self, conn: asyncpg.Connection, principal: Principal, value: str, *, purpose: str, budget: float
+        self, principal: Principal, value: str, *, purpose: str, budget: float
     ) -> VerifiedCredential:
         """The credential fetched from its issuer's registry, and so verified; the caller needs a lawful
         basis for its learner, as for a learner lookup."""
@@ -181,19 +200,20 @@ class LookupService:
             raise _member_failure(outcome)
         if record is None:
             raise NotFound("the issuer has no awarded credential with this id", field="id")
-        learner = await self._basis_for_record(conn, principal, record, purpose)
-        await append(
-            conn,
-            audit_entry(
-                principal,
-                learner,
-                action="credential.read",
-                resource=f"credentials/{issuer}",
-                outcome="ok",
-                purpose=purpose,
-                details={"basis": "consent", "answered": [issuer]},
-            ),
-        )
+        async with self._db() as conn:
+            learner = await self._basis_for_record(conn, principal, record, purpose)
+            await append(
+                conn,
+                audit_entry(
+                    principal,
+                    learner,
+                    action="credential.read",
+                    resource=f"credentials/{issuer}",
+                    outcome="ok",
+                    purpose=purpose,
+                    details={"basis": "consent", "answered": [issuer]},
+                ),
+            )
         return VerifiedCredential(
             credential=_with_global_id(record),
             verification=Verification(status="verified", issuer=issuer, checked_at=dt.datetime.now(dt.UTC)),
