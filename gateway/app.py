@@ -31,6 +31,8 @@ from gateway.db.embedded import embedded_postgres
 from gateway.db.migrate import available, migrate
 from gateway.db.pool import database_pool
 from gateway.members.routes import MembersController
+from gateway.mobility.routes import MobilityRequestsController
+from gateway.mobility.routes import events as mobility_events
 from gateway.ops.routes import healthz, readyz
 from gateway.problems import exception_handlers
 from gateway.recognition.routes import AgreementsController, EquivalencesController
@@ -104,6 +106,8 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
             recognition_evaluate,
             AgreementsController,
             EquivalencesController,
+            MobilityRequestsController,
+            mobility_events,
         ],
         dependencies={
             "conn": Provide(provide_connection),
