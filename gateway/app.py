@@ -39,6 +39,8 @@ from gateway.recognition.routes import AgreementsController, EquivalencesControl
 from gateway.recognition.routes import evaluate as recognition_evaluate
 from gateway.recognition.service import EngineCache
 from gateway.telemetry import Telemetry, TracingMiddleware, configure_telemetry
+from gateway.webhooks.relay import Relay, RelayConfig, running
+from gateway.webhooks.routes import webhook_jwks
 
 __all__ = ["create_app"]
 
@@ -75,6 +77,10 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
             )
             await trust.start()
             stack.push_async_callback(trust.stop)
+            if settings.relay_enabled:
+                config = RelayConfig.from_settings(settings)
+                relay = Relay(pool, settings.signing_keys_dir, config, tracer=telemetry.tracer)
+                await stack.enter_async_context(running(relay))
             key_source = RegistryKeySource(
                 tracer=telemetry.tracer, allow_insecure_loopback=settings.outbound_allow_loopback
             )
@@ -108,6 +114,7 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
             EquivalencesController,
             MobilityRequestsController,
             mobility_events,
+            webhook_jwks,
         ],
         dependencies={
             "conn": Provide(provide_connection),
