@@ -44,6 +44,8 @@ class Demo:
         self.data_dir = data_dir
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "GATEWAY_ISSUER")}
         env["GATEWAY_DATA_DIR"] = str(data_dir)
+        # The gateway of this checkout, whatever an editable install elsewhere points at.
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
         self.env = env
         self.proc = subprocess.Popen(
             [*_command(), "demo", "--port", str(self.port)],
