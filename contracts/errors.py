@@ -61,6 +61,7 @@ __all__ = [
     "CircuitOpen",
     "Conflict",
     "DuplicateFramework",
+    "FederationOverloaded",
     "Forbidden",
     "FrameworkPluginError",
     "GatewayError",
@@ -83,7 +84,9 @@ __all__ = [
     "MethodNotAllowed",
     "MixedConversionBasis",
     "NoConversionPath",
+    "NoLawfulBasis",
     "NotFound",
+    "NotLinked",
     "OutboundError",
     "OutboundFailed",
     "OutboundRefused",
@@ -494,6 +497,37 @@ class MemberOverloaded(MemberCallError):
 
     def __init__(self, detail: str, *, member: str, reason: str, retry_after: float | None = None) -> None:
         super().__init__(detail, member=member, reason=reason)
+        self.retry_after = retry_after
+
+
+# --- learner data (R21) ---------------------------------------------------------------------------------
+
+
+class NoLawfulBasis(Forbidden):
+    """No consent and no open mobility request lets the caller receive this learner's data for this
+    purpose (R21)."""
+
+    type_slug = "no-lawful-basis"
+    title = "No lawful basis for this learner's data"
+
+
+class NotLinked(Forbidden):
+    """Only a member that knows the learner (has linked them) may manage their consent or read their
+    access report."""
+
+    type_slug = "learner-not-linked"
+    title = "The learner is not linked to your institution"
+
+
+class FederationOverloaded(ServiceUnavailable):
+    """A member's in-flight slots are all taken and none would free before the lookup's deadline: the
+    lookup is refused early, with ``Retry-After``, rather than answered silently partial (R26)."""
+
+    type_slug = "federation-overloaded"
+    title = "Members are at capacity"
+
+    def __init__(self, detail: str, *, retry_after: float) -> None:
+        super().__init__(detail)
         self.retry_after = retry_after
 
 

@@ -30,6 +30,10 @@ from gateway.db.deps import provide_connection
 from gateway.db.embedded import embedded_postgres
 from gateway.db.migrate import available, migrate
 from gateway.db.pool import database_pool
+from gateway.learners.routes import LearnersController
+from gateway.lookup.members import Federation
+from gateway.lookup.routes import CatalogueController, CredentialsController, LearnerCredentialsController
+from gateway.lookup.service import LookupService
 from gateway.members.routes import MembersController
 from gateway.mobility.routes import MobilityRequestsController
 from gateway.mobility.routes import events as mobility_events
@@ -97,6 +101,11 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
                 ),
                 key_source=key_source,
             )
+            federation = Federation(
+                pool=pool, settings=settings, trust=trust, tracer=telemetry.tracer, frameworks=frameworks
+            )
+            stack.push_async_callback(federation.aclose)
+            app.state.lookup = LookupService(federation=federation, tracer=telemetry.tracer)
             yield
         if owns_telemetry:
             telemetry.shutdown()
@@ -115,6 +124,10 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
             MobilityRequestsController,
             mobility_events,
             webhook_jwks,
+            LearnersController,
+            LearnerCredentialsController,
+            CredentialsController,
+            CatalogueController,
         ],
         dependencies={
             "conn": Provide(provide_connection),

@@ -53,6 +53,15 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     relay_poll_interval: Annotated[float, Meta(gt=0, le=60)] = 0.5
     webhook_timeout: Annotated[float, Meta(gt=0, le=60)] = 15.0
     webhook_retry_base: Annotated[float, Meta(gt=0, le=3600)] = 5.0
+    # Federated lookup (R25-R27): the overall deadline of a lookup (a client may ask for less with the
+    # Request-Timeout-Ms header), and each member's reliability policy.
+    lookup_deadline: Annotated[float, Meta(gt=0, le=30)] = 2.0
+    member_max_in_flight: Annotated[int, Meta(ge=1, le=1000)] = 32
+    member_queue_wait: Annotated[float, Meta(ge=0, le=10)] = 0.25
+    member_breaker_failures: Annotated[int, Meta(ge=1, le=1000)] = 5
+    member_breaker_open_for: Annotated[float, Meta(gt=0, le=600)] = 5.0
+    member_attempts: Annotated[int, Meta(ge=1, le=3)] = 2
+    members_refresh_interval: Annotated[float, Meta(gt=0, le=300)] = 5.0
     log_level: str = "INFO"
     log_format: str = "json"
     trace_console: bool = False

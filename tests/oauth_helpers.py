@@ -24,6 +24,8 @@ ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ALL_SCOPES = [
     "members:read",
     "credentials:read",
+    "learners:read",
+    "learners:write",
     "recognition:read",
     "recognition:write",
     "mobility:read",

@@ -2,11 +2,14 @@
 
 For tests and the demo. ``SandboxData.generate`` makes deterministic persons, courses (micro-credentials)
 and ``CourseOfferingAssociation`` results in the institution's own credit framework; ``run_sandbox``
-serves them over HTTP on ``127.0.0.1``, behind RFC 9068 bearer tokens, with switchable faults and a
-recorder of W3C ``traceparent`` headers.
+serves them over HTTP on ``127.0.0.1``, behind RFC 9068 bearer tokens (issued by its own
+``SandboxAuthority`` to the gateway's private_key_jwt client, or by a test key), with switchable faults and
+a recorder of W3C ``traceparent`` headers.
 """
 
 from adapters.connectors.sandbox.auth import AuthFailure, BearerVerifier
+from adapters.connectors.sandbox.authority import SandboxAuthority
+from adapters.connectors.sandbox.cluster import MemberSandbox, SandboxCluster, SandboxSpec
 from adapters.connectors.sandbox.data import ESI_PREFIX, SandboxData, SharedLearner, esi_urn
 from adapters.connectors.sandbox.faults import FaultConfig, FaultMode, FaultState, MalformedKind
 from adapters.connectors.sandbox.server import (
@@ -28,9 +31,13 @@ __all__ = [
     "FaultMode",
     "FaultState",
     "MalformedKind",
+    "MemberSandbox",
     "RunningSandbox",
     "Sandbox",
+    "SandboxAuthority",
+    "SandboxCluster",
     "SandboxData",
+    "SandboxSpec",
     "SharedLearner",
     "TraceRecord",
     "esi_urn",

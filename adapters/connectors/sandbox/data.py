@@ -194,7 +194,9 @@ class SandboxData:
         return [a for a in self.associations if a.person_id == person_id]
 
     def persons_by_esi(self, esi: str) -> list[Person]:
-        return [p for p in self.persons if p.esi == esi]
+        """ESIs match case-insensitively (the SCHAC attribute's caseIgnoreMatch, domain.md section 7)."""
+        wanted = esi.lower()
+        return [p for p in self.persons if p.esi is not None and p.esi.lower() == wanted]
 
     def persons_by_local_id(self, local_id: str) -> list[Person]:
         return [p for p in self.persons if p.local_id == local_id]

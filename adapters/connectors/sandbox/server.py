@@ -36,6 +36,7 @@ from aiohttp import web
 
 from adapters.connectors.sandbox import ooapi
 from adapters.connectors.sandbox.auth import AuthFailure, BearerVerifier
+from adapters.connectors.sandbox.authority import SandboxAuthority
 from adapters.connectors.sandbox.data import SandboxData
 from adapters.connectors.sandbox.faults import FaultConfig, FaultState
 
@@ -47,6 +48,7 @@ JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
 _FILTER = re.compile(r"^filter_query\[([A-Za-z.]+)\]\[([a-z_]+)\]$")
 _FILTER_FIELDS = {"otherCodes.code", "primaryCode.code"}
+_AUTHORITY_PATHS = ("/oauth/", "/.well-known/")
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -90,9 +92,11 @@ class Sandbox:
         *,
         admin_secret: str | None = None,
         record_limit: int = 100,
+        authority: SandboxAuthority | None = None,
     ) -> None:
         self.data = data
         self.verifier = verifier
+        self.authority = authority
         self.admin_secret = admin_secret or secrets.token_urlsafe(24)
         self.faults = FaultState()
         self.requests: deque[TraceRecord] = deque(maxlen=record_limit)
@@ -126,6 +130,8 @@ class Sandbox:
         app.router.add_route("PUT", ADMIN_PREFIX + "faults", self._put_faults)
         app.router.add_route("DELETE", ADMIN_PREFIX + "faults", self._delete_faults)
         app.router.add_route("GET", ADMIN_PREFIX + "traceparents", self._get_traceparents)
+        if self.authority is not None:
+            self.authority.routes(app)
         return app
 
     @web.middleware
@@ -135,6 +141,8 @@ class Sandbox:
             if not hmac.compare_digest(supplied.encode(), self.admin_secret.encode()):
                 return _problem(401, "Unauthorized", "the sandbox admin secret is required", "admin")
             return await handler(request)
+        if self.authority is not None and request.path.startswith(_AUTHORITY_PATHS):
+            return await handler(request)  # the token endpoint authenticates clients itself
         self.requests.append(TraceRecord(request.method, request.path_qs, request.headers.get("traceparent")))
         try:
             self.verifier.verify(request.headers.get("Authorization"))
@@ -197,8 +205,9 @@ class Sandbox:
             if match[1] not in _FILTER_FIELDS:
                 raise BadRequest(f"filter_query supports {sorted(_FILTER_FIELDS)} only")
             wanted = set(value.split(","))
-            if match[1] == "otherCodes.code":
-                persons = [p for p in persons if p.esi in wanted]
+            if match[1] == "otherCodes.code":  # ESIs match case-insensitively (domain.md section 7)
+                esis = {esi.lower() for esi in wanted}
+                persons = [p for p in persons if p.esi is not None and p.esi.lower() in esis]
             else:
                 persons = [p for p in persons if p.local_id in wanted]
         items = [ooapi.person_json(self.data, p) for p in persons]
@@ -284,22 +293,30 @@ class RunningSandbox:
 async def run_sandbox(
     data: SandboxData,
     *,
-    issuer: str,
-    audience: str,
-    jwks: dict[str, Any],
+    issuer: str | None = None,
+    audience: str | None = None,
+    jwks: dict[str, Any] | None = None,
     required_scope: str = "ooapi:read",
     admin_secret: str | None = None,
+    authority: SandboxAuthority | None = None,
+    port: int = 0,
 ) -> AsyncIterator[RunningSandbox]:
-    """Serve ``data`` on ``127.0.0.1`` at an ephemeral port until the block exits.
+    """Serve ``data`` on ``127.0.0.1`` (at ``port``, or an ephemeral one) until the block exits.
 
     Tokens must be issued by ``issuer`` for ``audience``, signed by a key of ``jwks`` (a public JWK set)
-    and carry ``required_scope``.
+    and carry ``required_scope``. With an ``authority``, the sandbox issues its own tokens (to the
+    client the authority registers) and trusts exactly those.
     """
+    if authority is not None:
+        issuer, audience, jwks = authority.issuer, authority.audience, authority.jwks
+        required_scope = authority.scope
+    if issuer is None or audience is None or jwks is None:
+        raise ValueError("give issuer, audience and jwks, or an authority")
     verifier = BearerVerifier(issuer=issuer, audience=audience, jwks=jwks, required_scope=required_scope)
-    sandbox = Sandbox(data, verifier, admin_secret=admin_secret)
+    sandbox = Sandbox(data, verifier, admin_secret=admin_secret, authority=authority)
     runner = web.AppRunner(sandbox.app(), access_log=None, shutdown_timeout=1.0)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     try:
         port = runner.addresses[0][1]

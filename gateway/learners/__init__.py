@@ -1,0 +1,1 @@
+"""Learners as the consortium knows them: links to members, consent records, access reports."""

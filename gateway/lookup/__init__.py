@@ -1,0 +1,1 @@
+"""Federated credential lookup: canonical records rendered in standard credential formats."""

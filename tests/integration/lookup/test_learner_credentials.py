@@ -1,0 +1,199 @@
+"""``GET /v1/learners/{ref}/credentials`` over real member registries: consent first, then every member at
+once under one deadline, with an outcome per member and an audit entry per lookup."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from integration.lookup.conftest import CALLER, DEADLINE, ESI, HOME, OTHER, World
+
+PATH = f"/v1/learners/{ESI}/credentials"
+PURPOSE = {"purpose": "credit-transfer"}
+
+
+def outcomes(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {o["member"]: o for o in body["members"]}
+
+
+async def test_a_consented_lookup_merges_every_members_records(world: World) -> None:
+    await world.consent()
+    response = await world.http.get(PATH, params=PURPOSE, headers=await world.token(world.caller))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["partial"] is False
+    assert {m: o["status"] for m, o in outcomes(body).items()} == {HOME: "ok", OTHER: "ok", CALLER: "ok"}
+    # The shared learner passed two micro-credentials at each member (SharedLearner.passed = 2).
+    items = body["items"]
+    assert len(items) == 6
+    assert sorted({i["issuer"] for i in items}) == [CALLER, HOME, OTHER]
+    assert all(i["id"].startswith(f"{i['issuer']}:") for i in items)
+    assert len({i["id"] for i in items}) == 6
+    dates = [i["issued_on"] for i in items]
+    assert dates == sorted(dates, reverse=True)
+    # Every record is in its issuer's own framework, with the ECTS equivalent beside it.
+    for item in items:
+        workload = item["credential"]["workload"]
+        assert workload["framework"] in ("uk-fheq", "scqf", "us-semester")
+        assert (
+            workload["framework"] == {HOME: "uk-fheq", OTHER: "scqf", CALLER: "us-semester"}[item["issuer"]]
+        )
+
+
+async def test_pages_cover_the_merged_list_once(world: World) -> None:
+    await world.consent()
+    headers = await world.token(world.caller)
+    seen: list[str] = []
+    cursor = None
+    for _ in range(5):
+        params = {**PURPOSE, "limit": "4", **({"cursor": cursor} if cursor else {})}
+        response = await world.http.get(PATH, params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        seen += [i["id"] for i in body["items"]]
+        cursor = body.get("next_cursor")
+        if cursor is None:
+            break
+    whole = (await world.http.get(PATH, params=PURPOSE, headers=headers)).json()["items"]
+    assert seen == [i["id"] for i in whole]
+
+
+async def test_members_selector_asks_only_those(world: World) -> None:
+    await world.consent()
+    before = world.requests_seen(OTHER)
+    response = await world.http.get(
+        PATH, params={**PURPOSE, "members": f"{HOME},{CALLER}"}, headers=await world.token(world.caller)
+    )
+    body = response.json()
+    assert {m: o["status"] for m, o in outcomes(body).items()} == {HOME: "ok", OTHER: "skipped", CALLER: "ok"}
+    assert body["partial"] is False
+    assert {i["issuer"] for i in body["items"]} == {HOME, CALLER}
+    assert world.requests_seen(OTHER) == before
+    unknown = await world.http.get(
+        PATH, params={**PURPOSE, "members": "nowhere.example"}, headers=await world.token(world.caller)
+    )
+    assert unknown.status_code == 400
+    assert unknown.json()["field"] == "members"
+
+
+async def test_without_consent_the_lookup_is_refused_and_only_the_denial_is_audited(world: World) -> None:
+    before = {m: world.requests_seen(m) for m in (HOME, OTHER, CALLER)}
+    response = await world.http.get(PATH, params=PURPOSE, headers=await world.token(world.caller))
+    assert response.status_code == 403
+    problem = response.json()
+    assert problem["type"] == "urn:consortium-gateway:problem:no-lawful-basis"
+    assert problem["field"] == "purpose"
+    assert {m: world.requests_seen(m) for m in before} == before  # no member was asked
+    rows = await world.audit_rows()
+    assert [(r["action"], r["outcome"], r["actor_institution"], r["purpose"]) for r in rows] == [
+        ("learner.credentials.read", "denied", CALLER, "credit-transfer")
+    ]
+
+
+async def test_consent_for_another_purpose_or_recipient_is_no_basis(world: World) -> None:
+    await world.consent(purpose="admission")
+    await world.consent(recipient=OTHER)
+    response = await world.http.get(PATH, params=PURPOSE, headers=await world.token(world.caller))
+    assert response.status_code == 403
+    assert (
+        await world.http.get(PATH, params={"purpose": "admission"}, headers=await world.token(world.caller))
+    ).status_code == 200
+
+
+async def test_withdrawn_consent_stops_the_next_lookup(world: World) -> None:
+    consent = await world.consent()
+    caller = await world.token(world.caller)
+    assert (await world.http.get(PATH, params=PURPOSE, headers=caller)).status_code == 200
+    withdrawn = await world.http.post(
+        f"/v1/learners/{ESI}/consents/{consent}/withdrawal", headers=await world.token(world.home)
+    )
+    assert withdrawn.status_code == 200
+    assert withdrawn.json()["status"] == "withdrawn"
+    assert (await world.http.get(PATH, params=PURPOSE, headers=caller)).status_code == 403
+
+
+async def test_the_access_report_names_who_asked_why_and_who_answered(world: World) -> None:
+    await world.consent()
+    await world.http.get(PATH, params=PURPOSE, headers=await world.token(world.caller))
+    report = await world.http.get(f"/v1/learners/{ESI}/access-report", headers=await world.token(world.home))
+    assert report.status_code == 200, report.text
+    reads = [e for e in report.json()["items"] if e["action"] == "learner.credentials.read"]
+    assert len(reads) == 1
+    assert reads[0]["institution"] == CALLER
+    assert reads[0]["purpose"] == "credit-transfer"
+    assert reads[0]["basis"] == "consent"
+    assert sorted(reads[0]["members"]) == sorted([HOME, OTHER, CALLER])
+    # The caller is not linked to the learner: it cannot read the report.
+    denied = await world.http.get(
+        f"/v1/learners/{ESI}/access-report", headers=await world.token(world.caller)
+    )
+    assert denied.status_code == 403
+    assert denied.json()["type"] == "urn:consortium-gateway:problem:learner-not-linked"
+
+
+async def test_a_hung_member_is_cut_at_the_deadline(world: World) -> None:
+    await world.consent()
+    headers = await world.token(world.caller)
+    world.cluster.set_fault(OTHER, "hang")
+    budget_ms = 500
+    started = time.monotonic()
+    response = await world.http.get(
+        PATH, params=PURPOSE, headers={**headers, "Request-Timeout-Ms": str(budget_ms)}
+    )
+    took = time.monotonic() - started
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["partial"] is True
+    assert outcomes(body)[OTHER]["status"] == "timeout"
+    assert outcomes(body)[HOME]["status"] == "ok"
+    assert {i["issuer"] for i in body["items"]} == {HOME, CALLER}
+    assert budget_ms - 50 <= body["elapsed_ms"] <= budget_ms + 50
+    assert took < DEADLINE + 1.0  # never held to the server's default, let alone the member
+
+
+async def test_an_erroring_member_keeps_its_problem_body(world: World) -> None:
+    await world.consent()
+    world.cluster.set_fault(OTHER, "error")
+    response = await world.http.get(PATH, params=PURPOSE, headers=await world.token(world.caller))
+    body = response.json()
+    assert body["partial"] is True
+    failed = outcomes(body)[OTHER]
+    assert failed["status"] == "error"
+    assert failed["upstream_status"] == 503
+    assert failed["problem"]["status"] == 503
+    assert failed["problem"]["detail"] == "injected fault"
+
+
+async def test_the_breaker_opens_and_its_probe_closes_it(world: World) -> None:
+    await world.consent()
+    headers = await world.token(world.caller)
+    world.cluster.set_fault(OTHER, "error")
+    statuses = []
+    for _ in range(4):
+        body = (await world.http.get(PATH, params=PURPOSE, headers=headers)).json()
+        statuses.append(outcomes(body)[OTHER]["status"])
+    assert statuses[:2] == ["error", "error"]
+    assert statuses[-1] == "circuit_open"
+    asked = world.requests_seen(OTHER)
+    world.cluster.set_fault(OTHER, "none")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+        body = (await world.http.get(PATH, params=PURPOSE, headers=headers)).json()
+        if outcomes(body)[OTHER]["status"] == "ok":
+            break
+    assert outcomes(body)[OTHER]["status"] == "ok"
+    assert body["partial"] is False
+    assert world.requests_seen(OTHER) > asked
+
+
+async def test_the_members_see_the_callers_trace(world: World) -> None:
+    await world.consent()
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    headers = {**await world.token(world.caller), "traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"}
+    response = await world.http.get(PATH, params=PURPOSE, headers=headers)
+    assert response.status_code == 200
+    for member in (HOME, OTHER, CALLER):
+        seen = [r.trace_id for r in world.cluster.members[member].running.sandbox.requests]
+        assert trace_id in seen, member
