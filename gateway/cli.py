@@ -143,7 +143,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from gateway.demo import run_demo
 
     return run_demo(
-        _settings(args), host=args.host, port=args.port, workers=args.workers, consortium=args.consortium
+        _settings(args),
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        consortium=args.consortium,
+        registry_port=args.registry_port,
     )
 
 
@@ -177,6 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo = add("demo", cmd_demo, "run the gateway with the sample consortium on embedded PostgreSQL")
     add_server_options(demo)
     demo.add_argument("--consortium", type=Path, help="consortium file (default deploy/demo/consortium.toml)")
+    demo.add_argument(
+        "--registry-port",
+        type=int,
+        help="first port of the demo member registries, one per member (default: the gateway's port + 101)",
+    )
 
     members = add("members", lambda a: EXIT_BAD_INPUT, "manage the consortium registry")
     members_cmds = members.add_subparsers(dest="members_command", required=True, metavar="ACTION")

@@ -10,15 +10,24 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import msgspec
 
 from adapters.frameworks import FrameworkRegistry
 from contracts.scopes import SCOPES
-from gateway.auth.keys import generate_private_key
+from gateway.auth.keys import ensure_active_keys, generate_private_key, key_algorithms, load_key_ring
 from gateway.auth.token_client import ClientFile
 from gateway.config import Settings
+from gateway.demo_registries import (
+    CONSENT_RECIPIENT,
+    DEMO_LEARNER,
+    demo_specs,
+    point_at_registries,
+    seed_demo_consent,
+    start_registries,
+)
 from gateway.members.consortium_file import load_consortium_file
 from gateway.members.models import ClientEntry, ConsortiumFile, MemberKeys
 from gateway.members.service import sync_consortium
@@ -106,14 +115,27 @@ async def seed_recognition(conn: asyncpg.Connection, data: bytes, registry: Fram
     return added
 
 
-def run_demo(settings: Settings, *, host: str, port: int, workers: int, consortium: Path | None) -> int:
+def run_demo(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    consortium: Path | None,
+    registry_port: int | None = None,
+) -> int:
     path = consortium or default_consortium_file()
     if "GATEWAY_ISSUER" not in os.environ:
         settings = msgspec.structs.replace(settings, issuer=f"http://{host}:{port}")
+    # The demo's member registries are on loopback, over http: only the demo allows that.
+    settings = msgspec.structs.replace(settings, outbound_allow_loopback=True)
+    registry_port = registry_port if registry_port is not None else port + 101
     clients_dir = settings.data_dir / "demo" / "clients"
     registry = FrameworkRegistry.from_entry_points()
     recognition = (path.parent / "recognition.json").read_bytes()
     file = demo_clients(load_consortium_file(path, registry.ids), clients_dir, settings.issuer)
+    specs = demo_specs(file, registry_port)
+    file = point_at_registries(file, registry_port)
     base = f"http://{host}:{port}"
     # A webhook receiver per member on loopback (R18 test mode: http to 127.0.0.1 only, demo and tests).
     receivers = ReceiverThread(
@@ -121,19 +143,28 @@ def run_demo(settings: Settings, *, host: str, port: int, workers: int, consorti
     ).start()
     members = [msgspec.structs.replace(m, webhook_url=receivers.url(m.id)) for m in file.members]
     file = msgspec.structs.replace(file, members=members)
-    os.environ["GATEWAY_OUTBOUND_ALLOW_LOOPBACK"] = "true"
-    settings = msgspec.structs.replace(settings, outbound_allow_loopback=True)
     seeded: list[str] = []
 
-    async def prepare(dsn: str) -> int:
+    async def prepare(dsn: str) -> tuple[int, dict[str, Any]]:
         async with migrated_connection(dsn, settings) as conn:
             report = await sync_consortium(conn, file)
             await seed_recognition(conn, recognition, registry)
+            await seed_demo_consent(conn, specs)
             seeded.extend(await seed_mobility(conn, path.parent / "credentials", registry))
-        return len(report.created) + len(report.updated) + len(report.unchanged)
+            # The registries trust the gateway's client keys from the start (they also fetch them from
+            # /oauth/client-jwks when they meet an unknown kid, e.g. after a rotation).
+            algs = key_algorithms(settings.access_token_alg)
+            await ensure_active_keys(conn, settings.signing_keys_dir, algs)
+            ring = await load_key_ring(conn, settings.signing_keys_dir)
+        return len(report.created) + len(report.updated) + len(report.unchanged), ring.jwks(
+            "client-assertion"
+        )
 
     with database_dsn(settings) as dsn:
-        count = asyncio.run(prepare(dsn))
+        count, client_jwks = asyncio.run(prepare(dsn))
+        registries = start_registries(
+            specs, client_jwks=client_jwks, issuer=settings.issuer, data_dir=settings.data_dir
+        )
         first = file.members[0].id
         where = (
             "DATABASE_URL"
@@ -141,6 +172,7 @@ def run_demo(settings: Settings, *, host: str, port: int, workers: int, consorti
             else f"embedded PostgreSQL in {settings.data_dir}/postgres"
         )
         client_file = clients_dir / f"{first}.json"
+        ports = [spec.port for spec in specs]
         sys.stdout.write(
             f"""
 Consortium Gateway demo: {file.consortium.name}
@@ -166,6 +198,17 @@ Recognition (agreements and equivalences are in {path.parent}/recognition.json)
       {base}/v1/recognition/evaluate
 
 {_mobility_help(base, path.parent, clients_dir, seeded, receivers)}
+Federated lookup (member registries: OOAPI v6 sandboxes on ports {", ".join(map(str, ports))})
+  The learner {DEMO_LEARNER.esi} studied at three members; their home
+  university recorded their consent for {CONSENT_RECIPIENT} (purpose credit-transfer). Acting as it:
+  LAKESIDE=$(.venv/bin/consortium-gateway token --client-file {clients_dir}/{CONSENT_RECIPIENT}.json)
+  curl -s -H "Authorization: Bearer $LAKESIDE" \\
+      '{base}/v1/learners/{DEMO_LEARNER.esi}/credentials?purpose=credit-transfer'
+  curl -s -H "Authorization: Bearer $LAKESIDE" '{base}/v1/catalogue?eqf=6'
+  Make a registry hang (faults: none, slow, error, hang, flapping, malformed), then look up again:
+  curl -s -X PUT -H "X-Sandbox-Admin: $(cat {settings.data_dir}/demo/sandbox-admin-secret)" \\
+      -d '{{"mode": "hang"}}' http://127.0.0.1:{ports[1]}/_sandbox/faults
+
 Stop with Ctrl-C.
 """
         )
@@ -173,6 +216,8 @@ Stop with Ctrl-C.
         try:
             serve(dsn, settings, host=host, port=port, workers=workers)
         finally:
+            registries.kill()
+            registries.join(5)
             receivers.stop()
     return 0
 

@@ -24,6 +24,7 @@ def serve(dsn: str, settings: Settings, *, host: str, port: int, workers: int) -
     os.environ["GATEWAY_ISSUER"] = settings.issuer
     os.environ["GATEWAY_DATA_DIR"] = str(settings.data_dir.resolve())
     os.environ["GATEWAY_KEYS_DIR"] = str(settings.signing_keys_dir.resolve())
+    os.environ["GATEWAY_OUTBOUND_ALLOW_LOOPBACK"] = "true" if settings.outbound_allow_loopback else "false"
     Server(
         "gateway.app:create_app",
         address=host,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -29,6 +30,25 @@ def _free_port() -> int:
         return port
 
 
+def _free_ports(count: int) -> int:
+    """The first of ``count`` consecutive free ports."""
+    for _ in range(50):
+        base = random.randrange(20_000, 30_000)
+        sockets = []
+        try:
+            for port in range(base, base + count):
+                s = socket.socket()
+                sockets.append(s)
+                s.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise AssertionError("no run of free ports")
+
+
 def _command() -> list[str]:
     script = Path(sys.executable).parent / "consortium-gateway"
     if script.exists():
@@ -38,19 +58,23 @@ def _command() -> list[str]:
 
 
 class Demo:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.data_dir = data_dir
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "GATEWAY_ISSUER")}
-        env["GATEWAY_DATA_DIR"] = str(data_dir)
+        environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "GATEWAY_ISSUER")}
+        environment["GATEWAY_DATA_DIR"] = str(data_dir)
         # The gateway of this checkout, whatever an editable install elsewhere points at.
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
-        self.env = env
+        environment["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(REPO), environment.get("PYTHONPATH", "")) if p
+        )
+        environment.update(env or {})
+        self.env = environment
         self.proc = subprocess.Popen(
-            [*_command(), "demo", "--port", str(self.port)],
+            # Registries on free ports: the default (the gateway's port + 101...) may be taken here.
+            [*_command(), "demo", "--port", str(self.port), "--registry-port", str(_free_ports(5))],
             cwd=REPO,
-            env=env,
+            env=environment,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -86,6 +110,16 @@ class Demo:
             check=True,
             env=self.env,
         ).stdout.strip()
+
+    def output_line(self, starts_with: str, timeout: float = 10) -> str:
+        """The first line of the demo's start-up text that starts with ``starts_with`` (stripped)."""
+        assert self.proc.stdout is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if line.strip().startswith(starts_with):
+                return line.strip()
+        raise AssertionError(f"no line starting with {starts_with!r}")
 
     def stop(self) -> int:
         if self.proc.poll() is None:

@@ -16,6 +16,7 @@ Every call (R25, R19):
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Mapping
 from typing import Any, TypeVar
@@ -46,6 +47,7 @@ PROBLEM_MAX_BYTES = 16 * 1024
 BUDGET_HEADER = "Request-Timeout-Ms"
 _JSON_TYPES = frozenset({"application/json", "application/problem+json"})
 _tracer = trace.get_tracer(__name__)
+_log = logging.getLogger(__name__)
 
 
 class _TooLarge(Exception):
@@ -126,6 +128,11 @@ class MemberHttp:
         except OutboundTimeout as exc:
             raise self._error(MemberTimeout, "no access token before the deadline", "deadline") from exc
         except OutboundError as exc:
+            # Operators need the why; the detail names no secret (the token request's error code at most).
+            _log.warning(
+                "no access token from the member",
+                extra={"member": self.member_id, "reason": exc.reason, "detail": exc.detail},
+            )
             raise self._error(
                 MemberUnavailable, f"no access token ({exc.reason})", "token", exc.upstream_status
             ) from exc

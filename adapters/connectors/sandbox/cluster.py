@@ -68,6 +68,7 @@ class SandboxCluster:
     client_id: str
     client_jwks_uri: str | None = None
     issuer_template: str = "https://registry.{member}"
+    admin_secret: str | None = None
     members: dict[str, MemberSandbox] = field(default_factory=dict)
     _loop: asyncio.AbstractEventLoop | None = None
     _thread: threading.Thread | None = None
@@ -142,5 +143,7 @@ class SandboxCluster:
                 client_id=self.client_id,
                 client_jwks_uri=self.client_jwks_uri,
             )
-            running = await stack.enter_async_context(run_sandbox(data, authority=authority, port=spec.port))
+            running = await stack.enter_async_context(
+                run_sandbox(data, authority=authority, port=spec.port, admin_secret=self.admin_secret)
+            )
             self.members[spec.member_id] = MemberSandbox(spec, running, authority)
