@@ -30,7 +30,7 @@ from joserfc.jwk import ECKey, OKPKey, RSAKey
 __all__ = ["BenchClient", "Gateway", "WrkResult", "gateway", "new_client", "require_wrk", "wrk"]
 
 REPO = Path(__file__).resolve().parents[1]
-SCOPES = ["members:read", "recognition:read"]
+SCOPES = ["members:read", "recognition:read", "mobility:read", "mobility:write", "mobility:decide"]
 
 
 def require_wrk() -> str:
@@ -146,6 +146,8 @@ def gateway(
             "GATEWAY_DATA_DIR": str(data / "var"),
             "GATEWAY_ISSUER": issuer,
             "GATEWAY_LOG_LEVEL": "WARNING",
+            # The gateway of this checkout, whatever an editable install elsewhere points at.
+            "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p),
             **(env or {}),
         }
         subprocess.run(

@@ -17,6 +17,7 @@ a lookup, and the ``type`` URIs are stable: clients may branch on them.
     │   ├── GradeDistributionRequired 400  a relative (ECTS) grade needs grade-distribution tables
     │   ├── InvalidFrameworkOverrides 400  a member's framework overrides are not valid
     │   ├── UnknownMember           400  no consortium member with that id
+    │   ├── IdempotencyKeyRequired  400  a create or decision without a valid Idempotency-Key (R29)
     │   ├── InvalidCredentialRecord 400  a credential lacks a mandatory element or cannot be evaluated
     │   └── InvalidAgreement        400  a recognition agreement or equivalence is not valid
     ├── Unauthenticated             401
@@ -26,10 +27,14 @@ a lookup, and the ``type`` URIs are stable: clients may branch on them.
     ├── MethodNotAllowed            405
     ├── Conflict                    409
     │   ├── DuplicateFramework      409  two framework plug-ins claim one id
-    │   └── OverlappingAgreementVersions 409  two versions of one agreement are in force on one day
+    │   ├── OverlappingAgreementVersions 409  two versions of one agreement are in force on one day
+    │   ├── IdempotencyKeyInUse     409  a request with the same Idempotency-Key is still in flight
+    │   └── IllegalTransition       409  the workflow does not allow the action from the current state
     ├── PreconditionFailed          412  If-Match names a version that is no longer current
     ├── PayloadTooLarge             413
     ├── UnsupportedMediaType        415
+    ├── UnprocessableContent        422
+    │   └── IdempotencyKeyReused    422  the Idempotency-Key was used for a different request (R29)
     ├── PreconditionRequired        428  a change without If-Match
     ├── TooManyRequests             429
     ├── ServiceUnavailable          503  e.g. the database is unreachable
@@ -61,6 +66,10 @@ __all__ = [
     "FrameworkPluginError",
     "GatewayError",
     "GradeDistributionRequired",
+    "IdempotencyKeyInUse",
+    "IdempotencyKeyRequired",
+    "IdempotencyKeyReused",
+    "IllegalTransition",
     "InvalidAgreement",
     "InvalidConsortiumFile",
     "InvalidCredentialRecord",
@@ -94,6 +103,7 @@ __all__ = [
     "UnknownLevel",
     "UnknownMember",
     "UnknownSigningKey",
+    "UnprocessableContent",
     "UnsupportedMediaType",
 ]
 
@@ -174,6 +184,12 @@ class PreconditionFailed(GatewayError):
     type_slug = "precondition-failed"
     title = "The resource has changed"
     status = 412
+
+
+class UnprocessableContent(GatewayError):
+    type_slug = "unprocessable-content"
+    title = "The request cannot be processed"
+    status = 422
 
 
 class PreconditionRequired(GatewayError):
@@ -513,3 +529,55 @@ class FederationOverloaded(ServiceUnavailable):
     def __init__(self, detail: str, *, retry_after: float) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+# --- workflows (gateway/mobility): idempotency keys (R29) and the transition table (R31) ---
+
+# draft-ietf-httpapi-idempotency-key-header-07 section 2: a fixed key format; Stripe allows 255 characters.
+IDEMPOTENCY_KEY_EXPECTED = "1-255 printable ASCII characters (a UUID is recommended)"
+
+
+class IdempotencyKeyRequired(InvalidRequest):
+    """A create or a decision came without an ``Idempotency-Key``, or with a malformed one
+    (draft-ietf-httpapi-idempotency-key-header-07 section 2.7: 400)."""
+
+    type_slug = "idempotency-key-required"
+    title = "An Idempotency-Key is required"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, field="Idempotency-Key", expected=IDEMPOTENCY_KEY_EXPECTED)
+
+
+class IdempotencyKeyReused(UnprocessableContent):
+    """The key was first used with another request (another body, method or path): 422 (the draft's
+    section 2.7), so a client bug never replays someone else's answer."""
+
+    type_slug = "idempotency-key-reused"
+    title = "The Idempotency-Key was used for a different request"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, field="Idempotency-Key", expected="a new key for a new request")
+
+
+class IdempotencyKeyInUse(Conflict):
+    """The first request with this key has not finished: 409 (the draft's section 2.7); retry later."""
+
+    type_slug = "idempotency-key-in-use"
+    title = "A request with this Idempotency-Key is in progress"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, field="Idempotency-Key")
+
+
+class IllegalTransition(Conflict):
+    """The workflow's transition table does not allow ``action`` from ``state`` (R31: 409, as EWP's edit
+    conflicts). ``expected`` lists the actions that are allowed."""
+
+    type_slug = "illegal-transition"
+    title = "The action is not allowed in the current state"
+
+    def __init__(self, detail: str, *, state: str, action: str, allowed: tuple[str, ...] = ()) -> None:
+        expected = f"one of: {', '.join(allowed)}" if allowed else "no action: the state is final"
+        super().__init__(detail, field="state", expected=expected)
+        self.state = state
+        self.action = action

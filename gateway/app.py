@@ -35,12 +35,16 @@ from gateway.lookup.members import Federation
 from gateway.lookup.routes import CatalogueController, CredentialsController, LearnerCredentialsController
 from gateway.lookup.service import LookupService
 from gateway.members.routes import MembersController
+from gateway.mobility.routes import MobilityRequestsController
+from gateway.mobility.routes import events as mobility_events
 from gateway.ops.routes import healthz, readyz
 from gateway.problems import exception_handlers
 from gateway.recognition.routes import AgreementsController, EquivalencesController
 from gateway.recognition.routes import evaluate as recognition_evaluate
 from gateway.recognition.service import EngineCache
 from gateway.telemetry import Telemetry, TracingMiddleware, configure_telemetry
+from gateway.webhooks.relay import Relay, RelayConfig, running
+from gateway.webhooks.routes import webhook_jwks
 
 __all__ = ["create_app"]
 
@@ -77,6 +81,10 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
             )
             await trust.start()
             stack.push_async_callback(trust.stop)
+            if settings.relay_enabled:
+                config = RelayConfig.from_settings(settings)
+                relay = Relay(pool, settings.signing_keys_dir, config, tracer=telemetry.tracer)
+                await stack.enter_async_context(running(relay))
             key_source = RegistryKeySource(
                 tracer=telemetry.tracer, allow_insecure_loopback=settings.outbound_allow_loopback
             )
@@ -113,6 +121,9 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
             recognition_evaluate,
             AgreementsController,
             EquivalencesController,
+            MobilityRequestsController,
+            mobility_events,
+            webhook_jwks,
             LearnersController,
             LearnerCredentialsController,
             CredentialsController,

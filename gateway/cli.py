@@ -235,6 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     from gateway.audit.cli import register as register_audit
 
     register_audit(commands, add)
+    from gateway.webhooks.cli import register as register_webhooks
+
+    register_webhooks(commands, add)
 
     schemas = add("schemas", lambda a: EXIT_BAD_INPUT, "JSON Schemas of the public contracts")
     schemas_cmds = schemas.add_subparsers(dest="schemas_command", required=True, metavar="ACTION")

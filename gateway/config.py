@@ -47,6 +47,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     # Tests and the demo only: let outbound calls (JWKS, members) reach http://127.0.0.1 origins that are
     # registered. Production outbound calls are HTTPS to public addresses only (R18).
     outbound_allow_loopback: bool = False
+    # The webhook relay (R30): inside every serving process unless disabled (then run `consortium-gateway
+    # relay` beside it). Timeout per delivery 15-30 s (R30); the first retry waits up to `retry_base` s.
+    relay_enabled: bool = True
+    relay_poll_interval: Annotated[float, Meta(gt=0, le=60)] = 0.5
+    webhook_timeout: Annotated[float, Meta(gt=0, le=60)] = 15.0
+    webhook_retry_base: Annotated[float, Meta(gt=0, le=3600)] = 5.0
     # Federated lookup (R25-R27): the overall deadline of a lookup (a client may ask for less with the
     # Request-Timeout-Ms header), and each member's reliability policy.
     lookup_deadline: Annotated[float, Meta(gt=0, le=30)] = 2.0

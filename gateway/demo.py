@@ -32,11 +32,13 @@ from gateway.members.consortium_file import load_consortium_file
 from gateway.members.models import ClientEntry, ConsortiumFile, MemberKeys
 from gateway.members.service import sync_consortium
 from gateway.members.store import member_frameworks
+from gateway.mobility.demo import seed_mobility
 from gateway.recognition import check_agreements, check_equivalences
 from gateway.recognition import store as recognition_store
 from gateway.recognition.models import Equivalence, RecognitionAgreement
 from gateway.runtime import database_dsn, migrated_connection
 from gateway.serve import serve
+from gateway.webhooks.receiver import JwksVerifier, Receiver, ReceiverThread
 
 __all__ = ["default_consortium_file", "demo_clients", "run_demo"]
 
@@ -134,12 +136,21 @@ def run_demo(
     file = demo_clients(load_consortium_file(path, registry.ids), clients_dir, settings.issuer)
     specs = demo_specs(file, registry_port)
     file = point_at_registries(file, registry_port)
+    base = f"http://{host}:{port}"
+    # A webhook receiver per member on loopback (R18 test mode: http to 127.0.0.1 only, demo and tests).
+    receivers = ReceiverThread(
+        [Receiver(m.id, JwksVerifier(f"{base}/webhooks/jwks"), announce=True) for m in file.members]
+    ).start()
+    members = [msgspec.structs.replace(m, webhook_url=receivers.url(m.id)) for m in file.members]
+    file = msgspec.structs.replace(file, members=members)
+    seeded: list[str] = []
 
     async def prepare(dsn: str) -> tuple[int, dict[str, Any]]:
         async with migrated_connection(dsn, settings) as conn:
             report = await sync_consortium(conn, file)
             await seed_recognition(conn, recognition, registry)
             await seed_demo_consent(conn, specs)
+            seeded.extend(await seed_mobility(conn, path.parent / "credentials", registry))
             # The registries trust the gateway's client keys from the start (they also fetch them from
             # /oauth/client-jwks when they meet an unknown kid, e.g. after a rotation).
             algs = key_algorithms(settings.access_token_alg)
@@ -154,7 +165,6 @@ def run_demo(
         registries = start_registries(
             specs, client_jwks=client_jwks, issuer=settings.issuer, data_dir=settings.data_dir
         )
-        base = f"http://{host}:{port}"
         first = file.members[0].id
         where = (
             "DATABASE_URL"
@@ -187,6 +197,7 @@ Recognition (agreements and equivalences are in {path.parent}/recognition.json)
       -d "{{\\"credentials\\": [$(cat {path.parent}/credentials/rheinland-machine-learning.json)]}}" \\
       {base}/v1/recognition/evaluate
 
+{_mobility_help(base, path.parent, clients_dir, seeded, receivers)}
 Federated lookup (member registries: OOAPI v6 sandboxes on ports {", ".join(map(str, ports))})
   The learner {DEMO_LEARNER.esi} studied at three members; their home
   university recorded their consent for {CONSENT_RECIPIENT} (purpose credit-transfer). Acting as it:
@@ -207,4 +218,37 @@ Stop with Ctrl-C.
         finally:
             registries.kill()
             registries.join(5)
+            receivers.stop()
     return 0
+
+
+def _mobility_help(
+    base: str,
+    demo_dir: Path,
+    clients_dir: Path,
+    seeded: list[str],
+    receivers: ReceiverThread,
+) -> str:
+    lines = "\n".join(f"    {line}" for line in seeded)
+    hooks = "\n".join(f"    {member}: {receivers.url(member)}" for member in sorted(receivers.ports))
+    host_file = clients_dir / "uni-avalon.ac.uk.json"
+    home_file = clients_dir / "uni-rheinland.de.json"
+    return f"""
+Mobility (requests seeded at Avalon from Caledonia, id and state):
+{lines}
+  webhook receivers (signed deliveries are printed here as they arrive; GET lists them):
+{hooks}
+  Walk one request, Rheinland (home) -> Avalon (host):
+  HOME=$(.venv/bin/consortium-gateway token --client-file {home_file})
+  HOST=$(.venv/bin/consortium-gateway token --client-file {host_file})
+  ID=$(curl -s -H "Authorization: Bearer $HOME" -H "Idempotency-Key: demo-$(date +%s%N)" \\
+      -H 'Content-Type: application/json' -d @{demo_dir}/mobility-request.json \\
+      {base}/v1/mobility-requests | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+  curl -s -H "Authorization: Bearer $HOST" {base}/v1/mobility-requests?state=submitted
+  curl -s -H "Authorization: Bearer $HOST" -H 'If-Match: "v1"' -H 'Content-Type: application/json' \\
+      -d '{{"registrar": "av-registrar-1"}}' {base}/v1/mobility-requests/$ID/review
+  curl -s -H "Authorization: Bearer $HOST" -H 'If-Match: "v2"' -H "Idempotency-Key: demo-$(date +%s%N)" \\
+      -H 'Content-Type: application/json' -d @{demo_dir}/mobility-decision.json \\
+      {base}/v1/mobility-requests/$ID/decision
+  curl -s -H "Authorization: Bearer $HOME" {base}/v1/events
+"""

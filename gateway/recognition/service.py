@@ -296,6 +296,13 @@ class EngineCache:
                     self._members, self._revision = members, loaded
         return self._engine, self._members
 
+    def loaded(self) -> tuple[RecognitionEngine, dict[str, str], int] | None:
+        """The engine last built, its members and the revision it was built at, without a database read.
+        A writer that stores an evaluation guards its own statement on that revision instead."""
+        if self._engine is None:
+            return None
+        return self._engine, self._members, self._revision
+
     async def evaluate(
         self, conn: asyncpg.Connection, principal: Principal, body: EvaluateBody
     ) -> EvaluationResult:

@@ -64,6 +64,10 @@ class Demo:
         self.data_dir = data_dir
         environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "GATEWAY_ISSUER")}
         environment["GATEWAY_DATA_DIR"] = str(data_dir)
+        # The gateway of this checkout, whatever an editable install elsewhere points at.
+        environment["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(REPO), environment.get("PYTHONPATH", "")) if p
+        )
         environment.update(env or {})
         self.env = environment
         self.proc = subprocess.Popen(

@@ -19,6 +19,9 @@ async def test_openapi_document_describes_every_route(client: AsyncTestClient[An
         "/v1/conversions",
         "/v1/frameworks",
         "/oauth/token",
+        "/v1/mobility-requests",
+        "/v1/mobility-requests/{request_id}/decision",
+        "/v1/events",
     ):
         assert path in paths, path
     # Every /v1 operation names the OAuth scopes it needs.

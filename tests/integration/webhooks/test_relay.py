@@ -1,0 +1,168 @@
+"""The relay end to end (R30): events of real requests delivered to both members' loopback receivers,
+signed (Standard Webhooks v1a with the key the gateway publishes), retried with backoff, a 410 disables
+the endpoint, a 302 is not followed, dead letters are replayed."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+from integration.mobility.mobility_helpers import act, approve_all, auth, create, create_body
+from litestar.testing import AsyncTestClient
+from oauth_helpers import MemberClient
+
+from gateway.webhooks import store
+from gateway.webhooks.receiver import Receiver, ReceiverThread
+from gateway.webhooks.standard_webhooks import WebhookVerifier
+
+
+async def _setup(client: AsyncTestClient[Any], receivers: ReceiverThread, database_url: str) -> None:
+    jwks = (await client.get("/webhooks/jwks")).json()
+    assert jwks["keys"]
+    assert jwks["keys"][0]["crv"] == "Ed25519"
+    for receiver in receivers.receivers:
+        receiver.verifier = WebhookVerifier.from_jwks(jwks)
+    conn = await asyncpg.connect(database_url)
+    try:
+        for member in ("uni-a.ac.uk", "uni-b.ac.uk"):
+            await conn.execute(
+                "UPDATE members SET webhook_url = $2 WHERE id = $1", member, receivers.url(member)
+            )
+    finally:
+        await conn.close()
+
+
+def _receiver(receivers: ReceiverThread, member: str) -> Receiver:
+    return next(r for r in receivers.receivers if r.member == member)
+
+
+async def _until(check: Callable[[], Any], within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while not check():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.05)
+
+
+async def _deliveries(database_url: str) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(database_url)
+    try:
+        return await conn.fetch(
+            "SELECT d.*, e.type FROM webhook_deliveries d JOIN events e ON e.id = d.event_id"
+            " ORDER BY e.seq, member"
+        )
+    finally:
+        await conn.close()
+
+
+async def test_every_event_reaches_both_members_signed(
+    client: AsyncTestClient[Any],
+    uni_a: MemberClient,
+    uni_b: MemberClient,
+    receivers: ReceiverThread,
+    database_url: str,
+) -> None:
+    await _setup(client, receivers, database_url)
+    home, host = await auth(client, uni_b), await auth(client, uni_a)
+    body = create_body()
+    rid = (await create(client, home, body))["id"]
+    await act(client, host, rid, "review", {"registrar": "r1"}, 1)
+    await act(client, host, rid, "decision", approve_all(body), 2)
+    events = (await client.get("/v1/events", headers=home)).json()["items"]
+    assert len(events) == 3
+    for member in ("uni-a.ac.uk", "uni-b.ac.uk"):
+        receiver = _receiver(receivers, member)
+        await _until(lambda r=receiver: len(r.accepted) == 3)
+        # The thin payload (R20): ids only; its id is the webhook-id and the id /v1/events gives.
+        assert list(receiver.accepted) == [e["id"] for e in events]
+        first = receiver.accepted[events[0]["id"]]
+        assert set(first) == {"type", "id", "timestamp", "request_id", "version"}
+        assert first["request_id"] == rid
+        assert not receiver.rejected
+    rows = await _deliveries(database_url)
+    assert [(r["state"], r["attempts"]) for r in rows] == [("delivered", 1)] * 6
+
+
+async def test_retries_with_backoff_then_delivers(
+    client: AsyncTestClient[Any], uni_b: MemberClient, receivers: ReceiverThread, database_url: str
+) -> None:
+    await _setup(client, receivers, database_url)
+    answers = iter([503, 500, 429])
+    home_receiver = _receiver(receivers, "uni-b.ac.uk")
+    home_receiver.status = lambda: next(answers, 204)
+    await create(client, await auth(client, uni_b), create_body())
+    await _until(lambda: len(home_receiver.accepted) == 1)
+    rows = {r["member"]: r for r in await _deliveries(database_url)}
+    assert rows["uni-b.ac.uk"]["attempts"] == 4
+    assert rows["uni-b.ac.uk"]["state"] == "delivered"
+    assert home_receiver.deliveries == 4  # the same webhook-id each time, processed once
+    assert rows["uni-a.ac.uk"]["attempts"] == 1
+
+
+async def test_gone_disables_the_endpoint_and_dead_letters_replay(
+    client: AsyncTestClient[Any], uni_b: MemberClient, receivers: ReceiverThread, database_url: str
+) -> None:
+    await _setup(client, receivers, database_url)
+    home_receiver = _receiver(receivers, "uni-b.ac.uk")
+    home_receiver.status = lambda: 410
+    home = await auth(client, uni_b)
+    await create(client, home, create_body())
+    await _until(lambda: home_receiver.deliveries == 1)
+
+    async def dead() -> list[store.DeadLetter]:
+        conn = await asyncpg.connect(database_url)
+        try:
+            return await store.dead_letters(conn, member="uni-b.ac.uk", limit=10)
+        finally:
+            await conn.close()
+
+    await _until_async(lambda letters: len(letters) == 1, dead)
+    # Later events for the disabled endpoint are not sent; they wait as dead letters.
+    await create(client, home, create_body())
+    await _until_async(lambda letters: len(letters) == 2, dead)
+    assert home_receiver.deliveries == 1
+    assert {d.last_error for d in await dead()} == {"endpoint-disabled"}
+
+    # The operator re-enables the endpoint and replays: both arrive, once each.
+    home_receiver.status = lambda: 204
+    conn = await asyncpg.connect(database_url)
+    try:
+        assert await store.enable_endpoint(conn, "uni-b.ac.uk")
+        replayed = await store.replay(conn, event_id=None, member="uni-b.ac.uk")
+    finally:
+        await conn.close()
+    assert len(replayed) == 2
+    await _until(lambda: len(home_receiver.accepted) == 2)
+    assert await dead() == []
+
+
+async def _until_async(check: Callable[[Any], bool], read: Callable[[], Any], within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while not check(await read()):
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.05)
+
+
+async def test_redirects_are_failures_never_followed_and_4xx_is_not_retried(
+    client: AsyncTestClient[Any], uni_b: MemberClient, receivers: ReceiverThread, database_url: str
+) -> None:
+    await _setup(client, receivers, database_url)
+    target = _receiver(receivers, "redirect-target")
+    home_receiver = _receiver(receivers, "uni-b.ac.uk")
+    host_receiver = _receiver(receivers, "uni-a.ac.uk")
+    home_receiver.status = lambda: 302
+    home_receiver.location = receivers.url("redirect-target")
+    host_receiver.status = lambda: 400
+    await create(client, await auth(client, uni_b), create_body())
+    await _until(lambda: home_receiver.deliveries >= 3)
+    rows = {r["member"]: r for r in await _deliveries(database_url)}
+    assert rows["uni-b.ac.uk"]["state"] == "pending"
+    assert rows["uni-b.ac.uk"]["last_error"] == "redirect"
+    assert rows["uni-b.ac.uk"]["last_status"] == 302
+    assert target.deliveries == 0  # the Location was never requested
+    # A 4xx other than 408/410/425/429 is the receiver refusing the message: a dead letter at once.
+    assert rows["uni-a.ac.uk"]["state"] == "dead"
+    assert rows["uni-a.ac.uk"]["attempts"] == 1
+    assert host_receiver.deliveries == 1

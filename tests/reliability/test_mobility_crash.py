@@ -1,0 +1,257 @@
+"""R33 crash test: mobility requests are created, reviewed and decided over HTTP while the gateway process
+(``consortium-gateway serve``) and the relay (``consortium-gateway relay``) are killed with SIGKILL 20
+times and restarted. Clients retry every operation with its Idempotency-Key until it is acknowledged.
+
+At the end: 0 lost and 0 duplicated requests, decisions, events and audit entries; every audit chain intact;
+every event delivered at least once to both members' receivers, which de-duplicate by webhook-id so their
+effect count equals the event count (R30).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from integration.mobility.mobility_helpers import approve_all, create_body
+from oauth_helpers import ISSUER, MemberClient, consortium_toml
+
+from gateway.audit import verify
+from gateway.members.consortium_file import parse_consortium
+from gateway.members.service import sync_consortium
+from gateway.webhooks.receiver import Receiver, ReceiverThread
+from gateway.webhooks.standard_webhooks import WebhookVerifier
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[2]
+REQUESTS = 40  # x 3 operations (create, review, decide)
+CLIENTS = 8
+KILLS = 20
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _cli() -> list[str]:
+    script = Path(sys.executable).parent / "consortium-gateway"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "gateway.cli"]
+
+
+class Component:
+    """A process in its own process group, killed with SIGKILL and started again."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.args, self.env = args, env
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [*_cli(), *self.args],
+            env=self.env,
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+async def _ready(base: str, within: float = 30.0) -> None:
+    deadline = time.monotonic() + within
+    async with httpx.AsyncClient(timeout=1) as http:
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.TransportError):
+                if (await http.get(f"{base}/readyz")).status_code == 200:
+                    return
+            await asyncio.sleep(0.05)
+    raise AssertionError("the gateway did not come back")
+
+
+class Member:
+    def __init__(self, client: MemberClient, base: str) -> None:
+        self.client, self.base = client, base
+        self.token: str | None = None
+
+    async def headers(self, http: httpx.AsyncClient) -> dict[str, str]:
+        while self.token is None:
+            with contextlib.suppress(httpx.TransportError):
+                response = await http.post(f"{self.base}/oauth/token", data=self.client.token_form())
+                if response.status_code == 200:
+                    self.token = response.json()["access_token"]
+                    break
+            await asyncio.sleep(0.05)
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+async def _until_acknowledged(
+    http: httpx.AsyncClient, member: Member, path: str, body: dict[str, Any], headers: dict[str, str]
+) -> httpx.Response:
+    """Retry with the same Idempotency-Key until the gateway answers for it (R29, R32)."""
+    while True:
+        try:
+            response = await http.post(
+                f"{member.base}{path}", json=body, headers={**await member.headers(http), **headers}
+            )
+        except httpx.TransportError:
+            await asyncio.sleep(0.05)
+            continue
+        if response.status_code in (200, 201):
+            return response
+        # 409 "key in flight" and 503 are to be retried; anything else is a bug in the gateway.
+        assert response.status_code in (409, 503), response.text
+        if response.status_code == 409:
+            assert response.json()["type"].endswith("idempotency-key-in-use"), response.text
+        await asyncio.sleep(0.05)
+
+
+async def _workload(home: Member, host: Member, plan: list[int], done: dict[int, str]) -> None:
+    body = create_body()
+    async with httpx.AsyncClient(timeout=5) as http:
+        for index in plan:
+            keys = [f"crash-{index}-{step}" for step in ("create", "review", "decide")]
+            created = await _until_acknowledged(
+                http, home, "/v1/mobility-requests", body, {"Idempotency-Key": keys[0]}
+            )
+            rid = created.json()["id"]
+            await _until_acknowledged(
+                http,
+                host,
+                f"/v1/mobility-requests/{rid}/review",
+                {"registrar": "reg-1"},
+                {"Idempotency-Key": keys[1], "If-Match": '"v1"'},
+            )
+            decided = await _until_acknowledged(
+                http,
+                host,
+                f"/v1/mobility-requests/{rid}/decision",
+                approve_all(body),
+                {"Idempotency-Key": keys[2], "If-Match": '"v2"'},
+            )
+            assert decided.json()["state"] == "decided"
+            done[index] = rid
+
+
+async def test_kill_gateway_and_relay_20_times(database_url: str, tmp_path: Path) -> None:
+    started = time.monotonic()
+    uni_a = MemberClient("uni-a-registry", "uni-a.ac.uk")
+    uni_b = MemberClient("uni-b-registry", "uni-b.ac.uk")
+    receivers = ReceiverThread(
+        [Receiver(m, WebhookVerifier([])) for m in ("uni-a.ac.uk", "uni-b.ac.uk")]
+    ).start()
+    conn = await asyncpg.connect(database_url)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")},
+        "DATABASE_URL": database_url,
+        "GATEWAY_ISSUER": ISSUER,
+        "GATEWAY_KEYS_DIR": str(tmp_path / "keys"),
+        "GATEWAY_DATA_DIR": str(tmp_path / "var"),
+        "GATEWAY_LOG_LEVEL": "ERROR",
+        "GATEWAY_OUTBOUND_ALLOW_LOOPBACK": "true",
+        "GATEWAY_RELAY_POLL_INTERVAL": "0.05",
+        "GATEWAY_WEBHOOK_TIMEOUT": "1",
+        "GATEWAY_WEBHOOK_RETRY_BASE": "0.05",
+        "GATEWAY_TRUST_REFRESH_INTERVAL": "0.5",
+        "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p),
+    }
+    gateway = Component(
+        ["serve", "--port", str(port), "--workers", "1"], {**env, "GATEWAY_RELAY_ENABLED": "false"}
+    )
+    relay = Component(["relay"], env)
+    try:
+        await sync_consortium(
+            conn, parse_consortium(consortium_toml({"uni-a.ac.uk": [uni_a], "uni-b.ac.uk": [uni_b]}))
+        )
+        for member in ("uni-a.ac.uk", "uni-b.ac.uk"):
+            await conn.execute(
+                "UPDATE members SET webhook_url = $2 WHERE id = $1", member, receivers.url(member)
+            )
+        gateway.start()
+        await _ready(base)
+        relay.start()
+        async with httpx.AsyncClient() as http:
+            jwks = (await http.get(f"{base}/webhooks/jwks")).json()
+        for receiver in receivers.receivers:
+            receiver.verifier = WebhookVerifier.from_jwks(jwks)
+
+        home, host = Member(uni_b, base), Member(uni_a, base)
+        done: dict[int, str] = {}
+        plans = [list(range(i, REQUESTS, CLIENTS)) for i in range(CLIENTS)]
+        load = asyncio.gather(*(_workload(home, host, plan, done) for plan in plans))
+        rng = random.Random(33)
+        kills = {"gateway": 0, "relay": 0}
+        for _ in range(KILLS):
+            await asyncio.sleep(rng.randint(1, 9) / 10)  # R33: sleep $((RANDOM%9+1))/10
+            victim = rng.choice(["gateway", "relay"])
+            kills[victim] += 1
+            if victim == "gateway":
+                gateway.kill()
+                gateway.start()
+                await _ready(base)
+            else:
+                relay.kill()
+                relay.start()
+        await asyncio.wait_for(load, timeout=60)
+        assert min(kills.values()) > 0, kills
+
+        # Every request acknowledged, once; every change recorded once, with its audit entry and event.
+        assert len(done) == REQUESTS
+        assert len(set(done.values())) == REQUESTS
+        rows = await conn.fetch("SELECT id::text AS id, state, version FROM mobility_requests")
+        assert sorted(r["id"] for r in rows) == sorted(done.values())
+        assert {(r["state"], r["version"]) for r in rows} == {("decided", 3)}
+        assert await conn.fetchval("SELECT count(*) FROM mobility_decisions") == REQUESTS
+        assert await conn.fetchval("SELECT count(*) FROM events") == 3 * REQUESTS
+        assert await conn.fetchval("SELECT count(*) FROM audit_entries") == 3 * REQUESTS
+        assert await conn.fetchval("SELECT count(*) FROM idempotency_keys") == 3 * REQUESTS
+        report = await verify(conn)
+        assert report.ok, report
+        assert report.streams == REQUESTS
+
+        # Every event reaches both members at least once; each receiver processes each event once.
+        event_ids = {str(r["id"]) for r in await conn.fetch("SELECT id FROM events")}
+        deadline = time.monotonic() + 30
+        while await conn.fetchval("SELECT count(*) FROM webhook_deliveries WHERE state <> 'delivered'"):
+            assert time.monotonic() < deadline, "deliveries still pending"
+            await asyncio.sleep(0.1)
+        assert await conn.fetchval("SELECT count(*) FROM webhook_deliveries") == 2 * len(event_ids)
+        for receiver in receivers.receivers:
+            assert set(receiver.accepted) == event_ids
+            assert receiver.deliveries >= len(event_ids)
+            assert not receiver.rejected
+        assert time.monotonic() - started < 90
+    finally:
+        gateway.kill()
+        relay.kill()
+        receivers.stop()
+        await conn.close()
