@@ -50,8 +50,12 @@ SELECT l.id,
          WHERE c.learner = l.id AND c.recipient = $2 AND c.purpose = $3
            AND c.given_at <= now() AND c.valid_until > now()
            AND NOT EXISTS (SELECT 1 FROM learner_consent_withdrawals w WHERE w.consent = c.id)
-         ORDER BY c.valid_until DESC LIMIT 1) AS consent
-FROM learners l WHERE l.ref = $1
+         ORDER BY c.valid_until DESC LIMIT 1) AS consent,
+       (SELECT m.id FROM mobility_requests m
+         WHERE m.learner_ref = r.ref AND $2 IN (m.home_member, m.host_member)
+           AND m.state NOT IN ('withdrawn', 'closed') AND $3 = 'credit-transfer'
+         ORDER BY m.id LIMIT 1) AS mobility
+FROM (SELECT $1::text AS ref) r LEFT JOIN learners l ON l.ref = r.ref
 """
 UPSERT_LINK = """
 INSERT INTO learner_links (learner, member_id, local_id, created_by) VALUES ($1, $2, $3, $4)
@@ -103,6 +107,14 @@ class Basis(msgspec.Struct, frozen=True, kw_only=True):
     learner: uuid.UUID | None
     links: dict[str, str]
     consent: uuid.UUID | None
+    mobility: uuid.UUID | None = None  # an open credit-transfer request between the caller and the learner
+
+    @property
+    def basis(self) -> str | None:
+        """The lawful basis (R21), when there is one."""
+        if self.consent is not None:
+            return "consent"
+        return "mobility-request" if self.mobility is not None else None
 
 
 async def find_learner(conn: asyncpg.Connection, key: LearnerKey) -> uuid.UUID | None:
@@ -124,9 +136,8 @@ async def learner_by_local_id(
 
 async def learner_basis(conn: asyncpg.Connection, key: LearnerKey, caller: str, purpose: str) -> Basis:
     row = await conn.fetchrow(LEARNER_BASIS, key.value, caller, purpose)
-    if row is None:
-        return Basis(learner=None, links={}, consent=None)
-    return Basis(learner=row["id"], links=msgspec.json.decode(row["links"]), consent=row["consent"])
+    links = msgspec.json.decode(row["links"]) if row["links"] is not None else {}
+    return Basis(learner=row["id"], links=links, consent=row["consent"], mobility=row["mobility"])
 
 
 async def upsert_link(

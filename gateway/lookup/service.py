@@ -110,8 +110,10 @@ class LookupService:
         # lookup waiting for members must not hold a connection other requests need.
         async with self._db() as conn:
             basis = await learners.learner_basis(conn, key, principal.institution, purpose)
+            if basis.learner is None and basis.mobility is not None:  # known so far only by the request
+                basis = msgspec.structs.replace(basis, learner=await learners.ensure_learner(conn, key))
         resource = f"learners/{basis.learner or '-'}/credentials"
-        if basis.learner is None or basis.consent is None:
+        if basis.learner is None or basis.basis is None:
             async with self._db() as conn:
                 await append(
                     conn,
@@ -126,8 +128,8 @@ class LookupService:
                     ),
                 )
             raise NoLawfulBasis(
-                "no live consent of this learner lets your institution receive their credentials for this "
-                "purpose",
+                "no live consent of this learner, and no open mobility request with them, lets your "
+                "institution receive their credentials for this purpose",
                 field="purpose",
                 expected="a purpose the learner consented to for your institution",
             )
@@ -161,7 +163,11 @@ class LookupService:
                     resource=resource,
                     outcome="partial" if result.partial else "ok",
                     purpose=purpose,
-                    details={"basis": "consent", "consent": str(basis.consent), "answered": answered},
+                    details={
+                        "basis": basis.basis,
+                        "ref": str(basis.consent or basis.mobility),
+                        "answered": answered,
+                    },
                 ),
             )
         return CredentialsPage(
@@ -231,14 +237,14 @@ class LookupService:
             except InvalidRequest:
                 continue
             basis = await learners.learner_basis(conn, key, principal.institution, purpose)
-            if basis.learner is not None and basis.consent is not None:
+            if basis.learner is not None and basis.basis is not None:
                 return basis.learner
         linked = await learners.learner_by_local_id(conn, record.issuer, _local_of(record))
         if linked is not None:
             basis = await learners.learner_basis(
                 conn, parse_learner_ref(linked[1]), principal.institution, purpose
             )
-            if basis.consent is not None:
+            if basis.basis is not None:
                 return basis.learner
         await append(
             conn,

@@ -7,6 +7,8 @@ import asyncio
 import time
 from typing import Any
 
+import asyncpg
+
 from integration.lookup.conftest import CALLER, DEADLINE, ESI, HOME, OTHER, World
 
 PATH = f"/v1/learners/{ESI}/credentials"
@@ -197,3 +199,35 @@ async def test_the_members_see_the_callers_trace(world: World) -> None:
     for member in (HOME, OTHER, CALLER):
         seen = [r.trace_id for r in world.cluster.members[member].running.sandbox.requests]
         assert trace_id in seen, member
+
+
+async def test_an_open_mobility_request_is_a_basis_for_credit_transfer(world: World) -> None:
+    """R21: without consent, an open credit-transfer request between the caller and the learner is a basis;
+    a withdrawn one is not, and it is no basis for another purpose."""
+    headers = await world.token(world.caller)
+    assert (await world.http.get(PATH, params=PURPOSE, headers=headers)).status_code == 403
+    conn = await asyncpg.connect(world.database_url)
+    try:
+        await conn.execute(
+            "INSERT INTO mobility_requests (id, learner_ref, home_member, host_member, state, version,"
+            " purpose, created_by, created_at, updated_at, document)"
+            " VALUES (gen_random_uuid(), $1, $2, $3, 'under_review', 2, 'credit-transfer', 'test',"
+            " now(), now(), '{}')",
+            ESI.lower(),
+            HOME,
+            CALLER,
+        )
+        allowed = await world.http.get(PATH, params=PURPOSE, headers=headers)
+        assert allowed.status_code == 200, allowed.text
+        assert len(allowed.json()["items"]) == 6
+        other_purpose = await world.http.get(PATH, params={"purpose": "admission"}, headers=headers)
+        assert other_purpose.status_code == 403
+        await conn.execute("UPDATE mobility_requests SET state = 'withdrawn'")
+        assert (await world.http.get(PATH, params=PURPOSE, headers=headers)).status_code == 403
+        bases = await conn.fetch(
+            "SELECT details->>'basis' AS basis FROM audit_entries"
+            " WHERE action = 'learner.credentials.read' AND outcome <> 'denied'"
+        )
+        assert [r["basis"] for r in bases] == ["mobility-request"]
+    finally:
+        await conn.close()
