@@ -8,7 +8,6 @@ import time
 from typing import Any
 
 import asyncpg
-
 from integration.lookup.conftest import CALLER, DEADLINE, ESI, HOME, OTHER, World
 
 PATH = f"/v1/learners/{ESI}/credentials"
