@@ -162,7 +162,11 @@ class Federation:
             else:  # a member that asks for no token (a public registry): nothing to send
                 token_provider = _no_token
             connector = factory(
-                member, session=session, token_provider=token_provider, registry=self.frameworks
+                member,
+                session=session,
+                token_provider=token_provider,
+                registry=self.frameworks,
+                tracer=self.tracer,  # the member's HTTP spans go where the gateway's spans go
             )
         except BaseException:
             asyncio.get_running_loop().create_task(session.close())
@@ -194,9 +198,8 @@ class Federation:
         if signer is None:
             raise ValueError("the gateway has no client-assertion key yet")
         origins = {canonical_origin(endpoints["issuer"])}
-        for key in ("token",):
-            if endpoints.get(key):
-                origins.add(canonical_origin(endpoints[key]))
+        if endpoints.get("token"):
+            origins.add(canonical_origin(endpoints["token"]))
         fetcher = SafeFetcher(
             OutboundPolicy.for_origins(
                 origins, allow_insecure_loopback=self.settings.outbound_allow_loopback

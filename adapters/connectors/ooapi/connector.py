@@ -24,6 +24,7 @@ from typing import TypeVar
 from urllib.parse import quote
 
 import aiohttp
+from opentelemetry.trace import Tracer
 
 from adapters.connectors.ooapi.mapping import (
     CONNECTOR_ID,
@@ -86,11 +87,14 @@ class OoapiConnector:
         max_pages: int = 20,
         concurrency: int = 8,
         language: str = "en",
+        tracer: Tracer | None = None,
     ) -> None:
         registry = registry or reference_registry()
         self._member_id = member_id
         self._framework = registry.get(framework)
-        self._http = MemberHttp(member_id, base_url, session, token_provider, max_bytes=max_bytes)
+        self._http = MemberHttp(
+            member_id, base_url, session, token_provider, max_bytes=max_bytes, tracer=tracer
+        )
         self._ctx = MappingContext(
             member_id=member_id,
             framework=self._framework,

@@ -25,6 +25,7 @@ import aiohttp
 import msgspec
 from opentelemetry import trace
 from opentelemetry.propagate import inject
+from opentelemetry.trace import Tracer
 
 from adapters.connectors.ooapi.schema import Problem
 from contracts.connectors import TokenProvider
@@ -65,7 +66,11 @@ class MemberHttp:
         token_provider: TokenProvider,
         *,
         max_bytes: int = DEFAULT_MAX_BYTES,
+        tracer: Tracer | None = None,
     ) -> None:
+        # The gateway passes its own tracer: it installs no global provider, so the module-level one
+        # would record nothing there.
+        self._tracer = tracer or _tracer
         self.member_id = member_id
         self.base_url = base_url.rstrip("/")
         self._session = session
@@ -141,7 +146,7 @@ class MemberHttp:
         self, path: str, route: str, params: Mapping[str, str | int] | None, token: str, deadline: float
     ) -> tuple[int, str, bytes]:
         headers: dict[str, str] = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-        with _tracer.start_as_current_span(
+        with self._tracer.start_as_current_span(
             f"GET {route}",
             kind=trace.SpanKind.CLIENT,
             attributes={"http.request.method": "GET", "url.template": route, "member": self.member_id},

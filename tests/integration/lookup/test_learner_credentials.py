@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 from integration.lookup.conftest import CALLER, DEADLINE, ESI, HOME, OTHER, World
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 PATH = f"/v1/learners/{ESI}/credentials"
 PURPOSE = {"purpose": "credit-transfer"}
@@ -189,15 +190,31 @@ async def test_the_breaker_opens_and_its_probe_closes_it(world: World) -> None:
     assert world.requests_seen(OTHER) > asked
 
 
-async def test_the_members_see_the_callers_trace(world: World) -> None:
+async def test_the_members_see_the_callers_trace(world: World, spans: InMemorySpanExporter) -> None:
     await world.consent()
     trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
     headers = {**await world.token(world.caller), "traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"}
     response = await world.http.get(PATH, params=PURPOSE, headers=headers)
     assert response.status_code == 200
+    recorded = [s for s in spans.get_finished_spans() if format(s.context.trace_id, "032x") == trace_id]
+    member_spans = {s.attributes["member.id"]: s for s in recorded if s.name == "federation.member"}
+    assert {m: s.attributes["member.outcome"] for m, s in member_spans.items()} == {
+        HOME: "ok",
+        OTHER: "ok",
+        CALLER: "ok",
+    }
+    # Each member call's HTTP requests are client spans of the gateway's own trace, and the registry saw
+    # exactly those spans as its parents.
+    client_spans = {format(s.context.span_id, "016x"): s for s in recorded if s.name.startswith("GET /")}
     for member in (HOME, OTHER, CALLER):
-        seen = [r.trace_id for r in world.cluster.members[member].running.sandbox.requests]
-        assert trace_id in seen, member
+        parents = [
+            r.traceparent.split("-")[2]
+            for r in world.cluster.members[member].running.sandbox.requests
+            if r.trace_id == trace_id and r.traceparent
+        ]
+        assert parents, member
+        assert all(p in client_spans for p in parents), member
+        assert {client_spans[p].attributes["member"] for p in parents} == {member}
 
 
 async def test_an_open_mobility_request_is_a_basis_for_credit_transfer(world: World) -> None:
