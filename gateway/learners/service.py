@@ -8,8 +8,6 @@ learner data and writes one audit entry, in the same transaction as the write (R
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import uuid
 from typing import Literal
@@ -23,6 +21,7 @@ from gateway.audit import AuditEntry, append, current_trace_id
 from gateway.auth.rfc9068 import Principal
 from gateway.learners import store
 from gateway.learners.models import AccessEntry, AccessReport, Consent, ConsentList, ConsentRequest, Link
+from gateway.pagination import decode_key_cursor, encode_key_cursor
 
 __all__ = [
     "access_report",
@@ -252,7 +251,7 @@ async def withdraw(
 async def access_report(
     conn: asyncpg.Connection, principal: Principal, ref: str, *, cursor: str | None, limit: int
 ) -> AccessReport:
-    after = _decode_cursor(cursor)
+    after = decode_key_cursor(cursor, tuple[dt.datetime, str, int])
     async with conn.transaction():
         key, learner = await _linked(conn, principal, ref)
         rows = await store.access_entries(conn, learner, after, limit + 1)
@@ -266,7 +265,8 @@ async def access_report(
                 outcome="ok",
             ),
         )
-    next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    last = rows[limit - 1] if len(rows) > limit else None
+    next_cursor = encode_key_cursor([last["at"], last["stream"], last["seq"]]) if last is not None else None
     return AccessReport(learner=key.value, items=[_access(r) for r in rows[:limit]], next_cursor=next_cursor)
 
 
@@ -305,24 +305,6 @@ def _consent(ref: str, row: asyncpg.Record) -> Consent:
         withdrawn_at=withdrawn_at,
         status=status,
     )
-
-
-def _encode_cursor(row: asyncpg.Record) -> str:
-    raw = msgspec.json.encode([row["at"].isoformat(), row["stream"], row["seq"]])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str | None) -> tuple[dt.datetime, str, int] | None:
-    if cursor is None:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, stream, seq = msgspec.json.decode(raw, type=tuple[str, str, int])
-        return dt.datetime.fromisoformat(at), stream, seq
-    except (binascii.Error, msgspec.DecodeError, ValueError) as exc:
-        raise InvalidRequest(
-            "the cursor is not one this API returned", field="cursor", expected="a next_cursor value"
-        ) from exc
 
 
 def _now() -> dt.datetime:

@@ -123,8 +123,8 @@ class CredentialsController(Controller):
         )
         if format == "canonical":
             return Response(found)
-        _, _, local_id = credential_id.partition(":")
-        record = msgspec.structs.replace(found.credential, id=local_id)  # the badge id carries the issuer
+        # The badge's own id carries the issuer; it is built from the issuer's id of the record.
+        record = msgspec.structs.replace(found.credential, id=found.credential.id.split(":", 1)[1])
         badge = to_open_badge(
             record, gateway_issuer=state.settings.issuer, verification=found.verification.status
         )

@@ -10,12 +10,10 @@ with 503 and ``Retry-After`` instead of being answered silently partial.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import datetime as dt
 import time
-from collections.abc import AsyncIterator, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -26,17 +24,21 @@ from opentelemetry.trace import Tracer
 from contracts.connectors import CatalogueFilters
 from contracts.credentials import CredentialRecord
 from contracts.errors import (
+    CircuitOpen,
     FederationOverloaded,
     InvalidRequest,
     MemberCallError,
+    MemberRefused,
+    MemberTimeout,
+    MemberUnavailable,
     NoLawfulBasis,
     NotFound,
-    ServiceUnavailable,
     UnknownMember,
 )
 from contracts.learners import parse_learner_ref
 from gateway.audit import append
 from gateway.auth.rfc9068 import Principal
+from gateway.db.deps import pooled
 from gateway.federation import FanOutResult, MemberOutcome, fan_out
 from gateway.federation.calls import Call
 from gateway.learners import store as learners
@@ -51,6 +53,7 @@ from gateway.lookup.models import (
     credential_id,
     split_credential_id,
 )
+from gateway.pagination import decode_key_cursor, encode_key_cursor
 
 __all__ = ["LookupService", "deadline_from_header"]
 
@@ -77,18 +80,9 @@ class LookupService:
     federation: Federation
     tracer: Tracer
 
-    @contextlib.asynccontextmanager
-    async def _db(self) -> AsyncIterator[asyncpg.Connection]:
-        """A pooled connection for one short step; a bounded wait, then 503 (as for every route)."""
-        pool = self.federation.pool
-        try:
-            conn = await pool.acquire(timeout=self.federation.settings.db_acquire_timeout)
-        except (TimeoutError, OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
-            raise ServiceUnavailable("the database is not available; retry shortly") from exc
-        try:
-            yield conn
-        finally:
-            await pool.release(conn)
+    def _db(self) -> contextlib.AbstractAsyncContextManager[asyncpg.Connection]:
+        """A pooled connection for one short step (never held across a fan-out)."""
+        return pooled(self.federation.pool, self.federation.settings.db_acquire_timeout)
 
     # --- learners --------------------------------------------------------------------------------------
 
@@ -105,7 +99,7 @@ class LookupService:
     ) -> CredentialsPage:
         deadline = time.monotonic() + budget
         key = parse_learner_ref(ref)
-        after = _decode_cursor(cursor)
+        after = decode_key_cursor(cursor, list[Any])
         # A pooled connection only around the two short database steps, never across the fan-out: a
         # lookup waiting for members must not hold a connection other requests need.
         async with self._db() as conn:
@@ -207,17 +201,17 @@ class LookupService:
         if record is None:
             raise NotFound("the issuer has no awarded credential with this id", field="id")
         async with self._db() as conn:
-            learner = await self._basis_for_record(conn, principal, record, purpose)
+            basis = await self._basis_for_record(conn, principal, record, purpose)
             await append(
                 conn,
                 audit_entry(
                     principal,
-                    learner,
+                    basis.learner,
                     action="credential.read",
                     resource=f"credentials/{issuer}",
                     outcome="ok",
                     purpose=purpose,
-                    details={"basis": "consent", "answered": [issuer]},
+                    details={"basis": basis.basis, "answered": [issuer]},
                 ),
             )
         return VerifiedCredential(
@@ -228,24 +222,20 @@ class LookupService:
 
     async def _basis_for_record(
         self, conn: asyncpg.Connection, principal: Principal, record: CredentialRecord, purpose: str
-    ) -> Any:
+    ) -> learners.Basis:
+        """The caller's basis for the record's learner, found by the record's ESI or by the issuer's link."""
+        keys = []
         for identifier in record.learner.identifiers:
-            if identifier.scheme != "esi":
-                continue
-            try:
-                key = parse_learner_ref(identifier.value)
-            except InvalidRequest:
-                continue
-            basis = await learners.learner_basis(conn, key, principal.institution, purpose)
-            if basis.learner is not None and basis.basis is not None:
-                return basis.learner
+            if identifier.scheme == "esi":
+                with contextlib.suppress(InvalidRequest):
+                    keys.append(parse_learner_ref(identifier.value))
         linked = await learners.learner_by_local_id(conn, record.issuer, _local_of(record))
         if linked is not None:
-            basis = await learners.learner_basis(
-                conn, parse_learner_ref(linked[1]), principal.institution, purpose
-            )
-            if basis.basis is not None:
-                return basis.learner
+            keys.append(parse_learner_ref(linked[1]))
+        for key in keys:
+            basis = await learners.learner_basis(conn, key, principal.institution, purpose)
+            if basis.learner is not None and basis.basis is not None:
+                return basis
         await append(
             conn,
             audit_entry(
@@ -298,7 +288,7 @@ class LookupService:
                 eqf = credential.level.eqf if credential.level is not None else None
                 items.append(CatalogueItem(member=member_id, ects=ects, eqf=eqf, credential=credential))
         items.sort(key=lambda i: (i.member, i.credential.id))
-        after = _decode_cursor(cursor)
+        after = decode_key_cursor(cursor, list[Any])
         page, next_cursor = _page(items, after, limit, key=lambda i: [i.member, i.credential.id])
         return CataloguePage(
             items=page,
@@ -400,8 +390,6 @@ def _refuse(member: str, reason: str | None) -> Call[Any]:
 
 
 def _member_failure(outcome: MemberOutcome) -> MemberCallError:
-    from contracts.errors import CircuitOpen, MemberRefused, MemberTimeout, MemberUnavailable
-
     detail = f"the issuer's registry did not answer ({outcome.status}: {outcome.reason or 'unknown'})"
     if outcome.status == "timeout":
         return MemberTimeout(detail, member=outcome.member, reason=outcome.reason or "timeout")
@@ -445,25 +433,5 @@ def _page(items: list[T], after: list[Any] | None, limit: int, *, key: Any) -> t
     if after is not None:
         items = [i for i in items if key(i) > after]
     if len(items) > limit:
-        return items[:limit], _encode_cursor(key(items[limit - 1]))
+        return items[:limit], encode_key_cursor(key(items[limit - 1]))
     return items, None
-
-
-def _encode_cursor(key: list[Any]) -> str:
-    return base64.urlsafe_b64encode(msgspec.json.encode(key)).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str | None) -> list[Any] | None:
-    if cursor is None:
-        return None
-    try:
-        value = msgspec.json.decode(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, msgspec.DecodeError, ValueError) as exc:
-        raise InvalidRequest(
-            "the cursor is not one this API returned", field="cursor", expected="a next_cursor"
-        ) from exc
-    if not isinstance(value, list):
-        raise InvalidRequest(
-            "the cursor is not one this API returned", field="cursor", expected="a next_cursor"
-        )
-    return value
