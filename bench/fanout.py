@@ -28,9 +28,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import os
 import re
-import signal
 import statistics
 import subprocess
 import tempfile
@@ -45,7 +43,7 @@ import msgspec
 from joserfc.jwk import OKPKey
 
 from adapters.connectors.sandbox import SharedLearner, esi_urn
-from bench.harness import BenchClient, Gateway, _cli, require_wrk
+from bench.harness import BenchClient, Gateway, require_wrk, serving
 from bench.nginx_members import (
     MemberSite,
     MemberSpec,
@@ -283,50 +281,22 @@ def lookup_gateway(
     with tempfile.TemporaryDirectory(prefix="cgw-bench-fanout-") as tmp:
         data = Path(tmp)
         port = free_port()
-        issuer = f"http://127.0.0.1:{port}"
         consortium = data / "consortium.toml"
         consortium.write_text(_consortium(sites, clients))
-        base_env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL" and not k.startswith("OTEL_")}
-        full_env = {
-            **base_env,
-            "GATEWAY_DATA_DIR": str(data / "var"),
-            "GATEWAY_ISSUER": issuer,
-            "GATEWAY_LOG_LEVEL": "ERROR",
-            "GATEWAY_OUTBOUND_ALLOW_LOOPBACK": "true",
-            **env,
-        }
-        subprocess.run(
-            [*_cli(), "members", "sync", str(consortium)], env=full_env, check=True, capture_output=True
-        )
-        proc = subprocess.Popen(
-            [*_cli(), "serve", "--port", str(port), "--workers", str(workers)],
-            env=full_env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                with contextlib.suppress(httpx.TransportError):
-                    if httpx.get(f"{issuer}/readyz", timeout=1).status_code == 200:
-                        break
-                time.sleep(0.2)
-            else:
-                raise RuntimeError("the gateway did not become ready")
-            gw = Gateway(base=issuer, issuer=issuer, proc=proc, data_dir=data / "var")
+        bench_env = {"GATEWAY_LOG_LEVEL": "ERROR", "GATEWAY_OUTBOUND_ALLOW_LOOPBACK": "true", **env}
+        with serving(
+            data,
+            consortium,
+            port,
+            workers=workers,
+            env=bench_env,
+            # The workload's own tracing settings only: none inherited from this shell.
+            inherit=lambda name: name != "DATABASE_URL" and not name.startswith("OTEL_"),
+        ) as gw:
             lookup = Lookup(gw, clients, caller, learners)
             _consent(lookup, healthy, link)
             time.sleep(0.5)
             yield lookup
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
 
 
 def _consent(lookup: Lookup, healthy: list[MemberSite], link: str) -> None:

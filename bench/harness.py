@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ import httpx
 import msgspec
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
-__all__ = ["BenchClient", "Gateway", "WrkResult", "gateway", "new_client", "require_wrk", "wrk"]
+__all__ = ["BenchClient", "Gateway", "WrkResult", "gateway", "new_client", "require_wrk", "serving", "wrk"]
 
 REPO = Path(__file__).resolve().parents[1]
 SCOPES = ["members:read", "recognition:read", "mobility:read", "mobility:write", "mobility:decide"]
@@ -130,7 +130,6 @@ def gateway(
     with tempfile.TemporaryDirectory(prefix="cgw-bench-") as tmp:
         data = Path(tmp)
         port = _free_port()
-        issuer = f"http://127.0.0.1:{port}"
         consortium = data / "consortium.toml"
         parts = ['[consortium]\nid = "bench"\nname = "Bench"\n']
         for index, (member_id, framework) in enumerate(members.items()):
@@ -141,44 +140,62 @@ def gateway(
             if index == 0:
                 parts.extend(c.toml() for c in clients)
         consortium.write_text("".join(parts))
-        full_env = {
-            **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
-            "GATEWAY_DATA_DIR": str(data / "var"),
-            "GATEWAY_ISSUER": issuer,
-            "GATEWAY_LOG_LEVEL": "WARNING",
-            # The gateway of this checkout, whatever an editable install elsewhere points at.
-            "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p),
-            **(env or {}),
-        }
-        subprocess.run(
-            [*_cli(), "members", "sync", str(consortium)], env=full_env, check=True, capture_output=True
-        )
-        proc = subprocess.Popen(
-            [*_cli(), "serve", "--port", str(port), "--workers", str(workers)],
-            env=full_env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                with contextlib.suppress(httpx.TransportError):
-                    if httpx.get(f"{issuer}/readyz", timeout=1).status_code == 200:
-                        break
-                time.sleep(0.2)
-            else:
-                raise RuntimeError("the gateway did not become ready")
+        with serving(data, consortium, port, workers=workers, env=env) as running:
             time.sleep(1.0)  # let every worker finish its start-up
-            yield Gateway(base=issuer, issuer=issuer, proc=proc, data_dir=data / "var")
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+            yield running
+
+
+@contextlib.contextmanager
+def serving(
+    data: Path,
+    consortium: Path,
+    port: int,
+    *,
+    workers: int,
+    env: dict[str, str] | None = None,
+    inherit: Callable[[str], bool] = lambda name: name != "DATABASE_URL",
+) -> Iterator[Gateway]:
+    """Sync ``consortium`` and serve this checkout's gateway on ``port`` (embedded PostgreSQL in ``data``)
+    until the block exits; its whole process group is stopped then. ``inherit`` picks the variables of
+    this process's environment the gateway gets; ``env`` adds to them."""
+    issuer = f"http://127.0.0.1:{port}"
+    full_env = {
+        **{k: v for k, v in os.environ.items() if inherit(k)},
+        "GATEWAY_DATA_DIR": str(data / "var"),
+        "GATEWAY_ISSUER": issuer,
+        "GATEWAY_LOG_LEVEL": "WARNING",
+        # The gateway of this checkout, whatever an editable install elsewhere points at.
+        "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p),
+        **(env or {}),
+    }
+    subprocess.run(
+        [*_cli(), "members", "sync", str(consortium)], env=full_env, check=True, capture_output=True
+    )
+    proc = subprocess.Popen(
+        [*_cli(), "serve", "--port", str(port), "--workers", str(workers)],
+        env=full_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{issuer}/readyz", timeout=1).status_code == 200:
+                    break
+            time.sleep(0.2)
+        else:
+            raise RuntimeError("the gateway did not become ready")
+        yield Gateway(base=issuer, issuer=issuer, proc=proc, data_dir=data / "var")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 @dataclass
