@@ -13,6 +13,9 @@ granted level (a module grant counts module by module; block credit only towards
 limits credit from prior learning as a whole; each requirement is reported with at most the cap counted
 towards it, i.e. assuming the registrar counts the credits that best serve that requirement. A cap that
 names the award replaces the caps for every award; among several, the smallest limit applies.
+
+Credit the learner earned at the member itself (``OwnCredit``) is not prior learning: it counts at its own
+level with no cap, and towards the part of the award that must be studied at the member.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from gateway.recognition._outcomes import (
     CredentialOutcome,
     ExcludedCredential,
     LevelCredits,
+    OwnCredit,
     RequirementProgress,
     RplCapProgress,
 )
@@ -35,6 +39,7 @@ __all__ = ["award_progress"]
 
 _EPS: Final = 1e-9
 _COUNTED: Final = frozenset({"recognised", "partially_recognised"})
+_TWICE: Final = "given twice: counted once"
 
 
 def _r(value: float) -> float:
@@ -84,19 +89,31 @@ def _describe(codes: frozenset[str] | None, framework: CreditFramework) -> str:
 
 
 def award_progress(
-    outcomes: Iterable[CredentialOutcome], framework: CreditFramework, award: str
+    outcomes: Iterable[CredentialOutcome],
+    framework: CreditFramework,
+    award: str,
+    own: Iterable[OwnCredit] = (),
 ) -> AwardProgress:
-    """Progress of recognised credentials towards ``award`` of ``framework`` (raises ``NotFound`` for an
-    unknown award)."""
+    """Progress of recognised credentials, and of credit earned at the member itself (``own``), towards
+    ``award`` of ``framework`` (raises ``NotFound`` for an unknown award)."""
     rule = framework.award_rule(award)
     by_level: dict[str, float] = {}
+    own_by_level: dict[str, float] = {}
     counted: list[str] = []
+    own_counted: list[str] = []
     excluded: list[ExcludedCredential] = []
     seen: set[str] = set()
+    for credit in own:
+        if credit.credential in seen:
+            excluded.append(ExcludedCredential(credential=credit.credential, reason=_TWICE))
+            continue
+        seen.add(credit.credential)
+        own_by_level[credit.level] = own_by_level.get(credit.level, 0.0) + credit.credits
+        own_counted.append(credit.credential)
     for o in outcomes:
         reason = None
         if o.credential in seen:
-            reason = "given twice: counted once"
+            reason = _TWICE
         elif o.status not in _COUNTED:
             reason = f"{o.status.replace('_', ' ')}: no credit granted"
         elif o.credits is None or o.level is None:
@@ -117,6 +134,7 @@ def award_progress(
         counted.append(o.credential)
 
     recognised = sum(by_level.values())
+    own_total = sum(own_by_level.values())
     cap = _cap(rule, framework.spec.rpl_caps)
     limit = cap[0] if cap is not None else None
 
@@ -132,7 +150,7 @@ def award_progress(
     for kind, req in reqs:
         codes = _levels_of(req, framework)
         found = sum(v for c, v in by_level.items() if codes is None or c in codes)
-        got = capped(found)
+        got = capped(found) + sum(v for c, v in own_by_level.items() if codes is None or c in codes)
         if req.max_credits is not None:
             got = min(got, req.max_credits)
         short = max(0.0, req.min_credits - got)
@@ -155,7 +173,7 @@ def award_progress(
             missing.append(f"{_r(short):g} more {framework.credit.code} {_describe(codes, framework)}")
 
     total_required = rule.total.min_credits if rule.total is not None else None
-    total_counted = capped(recognised)
+    total_counted = capped(recognised) + own_total
     cap_progress = None
     capstone = False
     if cap is not None:
@@ -175,10 +193,13 @@ def award_progress(
         if capstone:
             assert total_required is not None
             unit = framework.credit.code
-            missing.append(
-                f"at most {limit:g} of {total_required:g} {unit} may come from prior learning: "
-                f"at least {_r(total_required - limit):g} must be studied at the member"
-            )
+            at_member = total_required - limit
+            if own_total < at_member - _EPS:
+                already = f" ({own_total:g} already are)" if own_total > _EPS else ""
+                missing.append(
+                    f"at most {limit:g} of {total_required:g} {unit} may come from prior learning: "
+                    f"at least {_r(at_member):g} must be studied at the member{already}"
+                )
     credit_rated = rule.total is not None
     if not credit_rated:
         missing.append(f"{rule.name} is not credit-rated: it cannot be reached by stacking credit")
@@ -194,8 +215,8 @@ def award_progress(
         total_recognised=_r(recognised),
         total_counted=_r(total_counted),
         credits_by_level=tuple(
-            LevelCredits(level=code, credits=_r(by_level[code]))
-            for code in sorted(by_level, key=lambda c: _rank(framework, c))
+            LevelCredits(level=code, credits=_r(by_level.get(code, 0.0) + own_by_level.get(code, 0.0)))
+            for code in sorted(by_level.keys() | own_by_level.keys(), key=lambda c: _rank(framework, c))
         ),
         requirements=tuple(requirements),
         missing=tuple(missing),
@@ -203,6 +224,8 @@ def award_progress(
         excluded_credentials=tuple(excluded),
         eligible=credit_rated and not missing,
         capstone_required=capstone,
+        total_own=_r(own_total),
+        own_credentials=tuple(own_counted),
         remaining_at_member=_r(max(0.0, total_required - total_counted))
         if total_required is not None
         else None,

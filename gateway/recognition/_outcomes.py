@@ -35,6 +35,8 @@ __all__ = [
     "ExcludedCredential",
     "LevelCredits",
     "OutcomeStatus",
+    "OwnCredit",
+    "PathwayReport",
     "RecognitionExplanation",
     "RequirementProgress",
     "RplCapProgress",
@@ -154,13 +156,23 @@ class ExcludedCredential(Contract, frozen=True, kw_only=True):
     reason: str
 
 
+class OwnCredit(Contract, frozen=True, kw_only=True):
+    """Credit the learner earned at the recognising member itself: in its own framework and level, counted
+    towards its awards as it is (it is not prior learning, so no RPL cap limits it)."""
+
+    credential: str
+    level: str
+    credits: float
+
+
 class AwardProgress(Contract, frozen=True, kw_only=True, omit_defaults=True):
     """A learner's recognised credentials stacked towards one award of the recogniser's framework.
 
     ``eligible``: every requirement is met by recognised credit alone (never, while an RPL cap is below the
     award's total). ``capstone_required``: the award cannot be completed from prior learning alone, so the
     rest (``remaining_at_member`` credits, including the final element) must be studied at the member.
-    ``missing`` says in words what is still needed.
+    ``missing`` says in words what is still needed. ``credits_by_level`` holds recognised and own credit
+    (before the cap); ``total_own`` is the part earned at the member itself (``OwnCredit``), never capped.
     """
 
     framework: str
@@ -180,6 +192,8 @@ class AwardProgress(Contract, frozen=True, kw_only=True, omit_defaults=True):
     excluded_credentials: tuple[ExcludedCredential, ...]
     eligible: bool
     capstone_required: bool
+    total_own: float = 0.0
+    own_credentials: tuple[str, ...] = ()
     remaining_at_member: float | None = None
     rpl_cap: RplCapProgress | None = None
     note: str | None = None
@@ -193,3 +207,17 @@ class EvaluationResult(Contract, frozen=True, kw_only=True, omit_defaults=True):
     basis: ConversionBasis
     outcomes: tuple[CredentialOutcome, ...]
     award_progress: AwardProgress | None = None
+
+
+class PathwayReport(Contract, frozen=True, kw_only=True, omit_defaults=True):
+    """A learner's credentials held up against a member's awards: each other member's credential evaluated
+    (``outcomes``), the member's own credit (``own_credit``), records that could not be evaluated and why
+    (``unusable``), and progress towards each award asked about, closest first."""
+
+    recogniser: RecognisingMember
+    evaluation_date: dt.date
+    basis: ConversionBasis
+    outcomes: tuple[CredentialOutcome, ...]
+    own_credit: tuple[OwnCredit, ...]
+    unusable: tuple[ExcludedCredential, ...]
+    awards: tuple[AwardProgress, ...]

@@ -17,12 +17,18 @@ import msgspec
 
 from adapters.frameworks import FrameworkRegistry, require_single_basis
 from contracts.credentials import CredentialRecord
-from contracts.errors import InvalidCredentialRecord, InvalidRequest, MixedConversionBasis, NotFound
+from contracts.errors import (
+    GatewayError,
+    InvalidCredentialRecord,
+    InvalidRequest,
+    MixedConversionBasis,
+    NotFound,
+)
 from contracts.types import ConversionBasis
 from gateway.recognition._inputs import EvaluationRequest
 from gateway.recognition._validation import check_level, check_member
 
-__all__ = ["decode_credential", "validate_request"]
+__all__ = ["decode_credential", "split_usable", "validate_request"]
 
 # Annex I element carried by each mandatory field of a record (contracts/credentials.py lists the same).
 _ANNEX_I: Final = {
@@ -214,3 +220,31 @@ def validate_request(
             )
         ids[record.id] = i
     return _single_basis(request.credentials, request.basis)
+
+
+def split_usable(
+    records: Sequence[CredentialRecord], registry: FrameworkRegistry, evaluation_date: dt.date
+) -> tuple[list[CredentialRecord], list[tuple[CredentialRecord, str]], ConversionBasis]:
+    """Records from members' registries, as a pathway uses them: the ones the engine can evaluate, the
+    others with the reason (one bad record must not hide a learner's other credentials), and the one
+    basis to convert on. Records normalised on different bases are all converted on the ``convention``
+    basis: the engine converts from each issuer's own credit value, never from a record's ECTS figure."""
+    usable: list[CredentialRecord] = []
+    unusable: list[tuple[CredentialRecord, str]] = []
+    seen: set[str] = set()
+    for i, record in enumerate(records):
+        if record.id in seen:
+            unusable.append((record, "given twice: evaluated once"))
+            continue
+        seen.add(record.id)
+        try:
+            _check_record(record, registry, f"$[{i}]", evaluation_date, decoded=True)
+        except GatewayError as exc:
+            unusable.append((record, exc.detail))
+            continue
+        usable.append(record)
+    try:
+        basis = _single_basis(usable, None)
+    except MixedConversionBasis:
+        basis = "convention"
+    return usable, unusable, basis

@@ -59,12 +59,15 @@ from gateway.recognition._outcomes import (
     AwardProgress,
     CredentialOutcome,
     EvaluationResult,
+    ExcludedCredential,
     OutcomeStatus,
+    OwnCredit,
+    PathwayReport,
     RecognitionExplanation,
     RuleCheck,
     VersionRef,
 )
-from gateway.recognition._requests import validate_request
+from gateway.recognition._requests import split_usable, validate_request
 from gateway.recognition._rules import (
     applies,
     check,
@@ -78,6 +81,7 @@ from gateway.recognition._rules import (
     scope_type,
     validity,
 )
+from gateway.recognition._validation import check_member
 
 __all__ = ["OUTCOME_TIERS", "RecognitionEngine", "outcome_rank"]
 
@@ -94,6 +98,13 @@ def outcome_rank(outcome: CredentialOutcome) -> tuple[int, float]:
     """How good an outcome is: its tier, then the credits granted. Adding credit to a credential, or
     improving its grade, never lowers this rank."""
     return OUTCOME_TIERS[outcome.status], outcome.credits.amount if outcome.credits else 0.0
+
+
+def _closeness(progress: AwardProgress) -> tuple[bool, float, float]:
+    """Awards the learner could have now first, then by the largest credit shortfall of any requirement
+    (at least that much is still to earn), then by the credits still to study at the member."""
+    shortfall = max((r.missing for r in progress.requirements), default=0.0)
+    return not progress.eligible, shortfall, progress.remaining_at_member or 0.0
 
 
 class _Decision:
@@ -261,6 +272,53 @@ class RecognitionEngine:
     ) -> AwardProgress:
         """Outcomes stacked towards one of the recogniser's awards (its rules and RPL caps, overridden)."""
         return award_progress(outcomes, self.member(recogniser).framework, award)
+
+    def pathways(
+        self,
+        records: Sequence[CredentialRecord],
+        recogniser: RecognisingMember,
+        evaluation_date: dt.date,
+        award: str | None = None,
+    ) -> PathwayReport:
+        """A learner's records (from any members) against the recogniser's awards: ``award``, or every
+        credit-rated award of its framework, closest first (``_closeness``).
+
+        Records issued by the recogniser itself are its own credit, counted as they are; the others are
+        evaluated as ``evaluate`` would. A record the engine cannot evaluate is reported, not fatal."""
+        check_member(recogniser.id, self._members, "member")
+        context = self.member(recogniser)
+        framework = context.framework
+        if award is not None:
+            framework.award_rule(award)  # NotFound (field "award") before any work
+        usable, unusable, basis = split_usable(records, self.registry, evaluation_date)
+        skipped = [ExcludedCredential(credential=r.id, reason=why) for r, why in unusable]
+        own: list[OwnCredit] = []
+        outcomes: list[CredentialOutcome] = []
+        for record in usable:
+            if record.issuer != recogniser.id:
+                outcomes.append(self._evaluate(record, context, evaluation_date, basis))
+                continue
+            workload, level = record.credential.workload, record.credential.level
+            if workload.framework != framework.id or level is None or level.framework != framework.id:
+                reason = f"issued by {recogniser.id} with no level or outside its framework {framework.id}"
+                skipped.append(ExcludedCredential(credential=record.id, reason=reason))
+                continue
+            own.append(OwnCredit(credential=record.id, level=level.code, credits=workload.amount))
+        rules = [framework.award_rule(award)] if award is not None else framework.spec.award_rules
+        progress = [
+            award_progress(outcomes, framework, rule.id, own) for rule in rules if award or rule.total
+        ]
+        if award is None:
+            progress.sort(key=_closeness)
+        return PathwayReport(
+            recogniser=recogniser,
+            evaluation_date=evaluation_date,
+            basis=basis,
+            outcomes=tuple(outcomes),
+            own_credit=tuple(own),
+            unusable=tuple(skipped),
+            awards=tuple(progress),
+        )
 
     def _evaluate(
         self, record: CredentialRecord, member: MemberContext, on: dt.date, basis: ConversionBasis
