@@ -38,6 +38,8 @@ from gateway.members.routes import MembersController
 from gateway.mobility.routes import MobilityRequestsController
 from gateway.mobility.routes import events as mobility_events
 from gateway.ops.routes import healthz, readyz
+from gateway.pathways.routes import LearnerPathwaysController
+from gateway.pathways.service import PathwaysService
 from gateway.problems import exception_handlers
 from gateway.recognition.routes import AgreementsController, EquivalencesController
 from gateway.recognition.routes import evaluate as recognition_evaluate
@@ -106,6 +108,12 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
             )
             stack.push_async_callback(federation.aclose)
             app.state.lookup = LookupService(federation=federation, tracer=telemetry.tracer)
+            app.state.pathways = PathwaysService(
+                lookup=app.state.lookup,
+                engines=app.state.recognition,
+                pool=pool,
+                acquire_timeout=settings.db_acquire_timeout,
+            )
             yield
         if owns_telemetry:
             telemetry.shutdown()
@@ -128,6 +136,7 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
             LearnerCredentialsController,
             CredentialsController,
             CatalogueController,
+            LearnerPathwaysController,
         ],
         dependencies={
             "conn": Provide(provide_connection),

@@ -48,11 +48,11 @@ def _lookup(state: State) -> LookupService:
     return service
 
 
-def _budget(state: State, header: str | None) -> float:
+def request_budget(state: State, header: str | None) -> float:
     return deadline_from_header(header, state.settings.lookup_deadline)
 
 
-def _members(value: str | None) -> list[str] | None:
+def member_list(value: str | None) -> list[str] | None:
     if value is None:
         return None
     members = [m.strip() for m in value.split(",") if m.strip()]
@@ -89,8 +89,8 @@ class LearnerCredentialsController(Controller):
             principal,
             ref,
             purpose=purpose,
-            budget=_budget(state, request_timeout_ms),
-            members=_members(members),
+            budget=request_budget(state, request_timeout_ms),
+            members=member_list(members),
             cursor=cursor,
             limit=limit,
         )
@@ -119,7 +119,7 @@ class CredentialsController(Controller):
         request_timeout_ms: Budget = None,
     ) -> Response[Any]:
         found = await _lookup(state).credential(
-            principal, credential_id, purpose=purpose, budget=_budget(state, request_timeout_ms)
+            principal, credential_id, purpose=purpose, budget=request_budget(state, request_timeout_ms)
         )
         if format == "canonical":
             return Response(found)
@@ -165,8 +165,8 @@ class CatalogueController(Controller):
         filters = CatalogueFilters(field_of_study=field_of_study, eqf=eqf, framework_level=framework_level)
         return await _lookup(state).catalogue(
             filters=filters,
-            budget=_budget(state, request_timeout_ms),
-            members=_members(members),
+            budget=request_budget(state, request_timeout_ms),
+            members=member_list(members),
             framework=framework,
             min_ects=min_ects,
             max_ects=max_ects,

@@ -55,7 +55,7 @@ from gateway.lookup.models import (
 )
 from gateway.pagination import decode_key_cursor, encode_key_cursor
 
-__all__ = ["LookupService", "deadline_from_header"]
+__all__ = ["LearnerRecords", "LookupService", "deadline_from_header"]
 
 T = TypeVar("T")
 _OVERLOADED = frozenset({"queue-full", "queue-timeout", "no-time"})
@@ -73,6 +73,18 @@ def deadline_from_header(value: str | None, default: float) -> float:
             expected="an integer from 1 to 600000",
         )
     return min(default, int(value) / 1000)
+
+
+@dataclass(slots=True, frozen=True)
+class LearnerRecords:
+    """A learner's records from every member that answered, merged, and how each member answered."""
+
+    learner: str
+    records: list[CredentialRecord]
+    result: FanOutResult[list[CredentialRecord]]
+
+    def with_global_ids(self) -> list[CredentialRecord]:
+        return [_with_global_id(r) for r in self.records]
 
 
 @dataclass(slots=True)
@@ -97,9 +109,33 @@ class LookupService:
         cursor: str | None = None,
         limit: int = 50,
     ) -> CredentialsPage:
+        after = decode_key_cursor(cursor, list[Any])
+        found = await self.learner_records(principal, ref, purpose=purpose, budget=budget, members=members)
+        page, next_cursor = _page(found.records, after, limit, key=_record_key)
+        return CredentialsPage(
+            learner=found.learner,
+            purpose=purpose,
+            items=[_with_global_id(r) for r in page],
+            partial=found.result.partial,
+            members=list(found.result.outcomes),
+            elapsed_ms=found.result.elapsed_ms,
+            next_cursor=next_cursor,
+        )
+
+    async def learner_records(
+        self,
+        principal: Principal,
+        ref: str,
+        *,
+        purpose: str,
+        budget: float,
+        members: Collection[str] | None = None,
+        action: str = "learner.credentials.read",
+    ) -> LearnerRecords:
+        """Every record of the learner that the selected members hold, merged (issuers' own ids), after
+        the lawful-basis check, and audited as ``action``."""
         deadline = time.monotonic() + budget
         key = parse_learner_ref(ref)
-        after = decode_key_cursor(cursor, list[Any])
         # A pooled connection only around the two short database steps, never across the fan-out: a
         # lookup waiting for members must not hold a connection other requests need.
         async with self._db() as conn:
@@ -114,7 +150,7 @@ class LookupService:
                     audit_entry(
                         principal,
                         basis.learner,
-                        action="learner.credentials.read",
+                        action=action,
                         resource=resource,
                         outcome="denied",
                         purpose=purpose,
@@ -138,8 +174,6 @@ class LookupService:
             elif key.kind == "esi":  # not linked there: the member may still know the learner by ESI
                 calls[member_id] = runtime.policy.bind(_find_and_fetch(runtime, key.value))
         result = await self._fan_out(runtimes, calls, deadline, chosen)
-        merged = _merge(result.values)
-        page, next_cursor = _page(merged, after, limit, key=_record_key)
         discovered = {
             member: local
             for member, records in result.values.items()
@@ -153,7 +187,7 @@ class LookupService:
                 audit_entry(
                     principal,
                     basis.learner,
-                    action="learner.credentials.read",
+                    action=action,
                     resource=resource,
                     outcome="partial" if result.partial else "ok",
                     purpose=purpose,
@@ -164,15 +198,7 @@ class LookupService:
                     },
                 ),
             )
-        return CredentialsPage(
-            learner=key.value,
-            purpose=purpose,
-            items=[_with_global_id(r) for r in page],
-            partial=result.partial,
-            members=list(result.outcomes),
-            elapsed_ms=result.elapsed_ms,
-            next_cursor=next_cursor,
-        )
+        return LearnerRecords(learner=key.value, records=_merge(result.values), result=result)
 
     # --- one credential --------------------------------------------------------------------------------
 

@@ -51,6 +51,24 @@ def test_the_demo_learner_is_found_at_three_members(demo: Demo) -> None:
     other = demo.token("uni-rheinland.de")
     denied = httpx.get(demo.base + LOOKUP, headers={"Authorization": f"Bearer {other}"}, timeout=10)
     assert denied.status_code == 403
+    # The README's pathways call: the same records, evaluated for Avalon under the demo's agreements.
+    pathways = httpx.get(
+        f"{demo.base}/v1/learners/{ESI}/pathways?purpose=credit-transfer&member=uni-avalon.ac.uk",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert pathways.status_code == 200, pathways.text
+    report = pathways.json()
+    assert report["recogniser"] == {"id": "uni-avalon.ac.uk", "framework": "uk-fheq"}
+    assert len(report["own_credit"]) == 2  # the two results at Avalon itself
+    assert {o["credential"].split(":", 1)[0] for o in report["outcomes"]} == LEARNER_AT - {"uni-avalon.ac.uk"}
+    # deploy/demo/recognition.json: Rheinland's credit is recognised under the bilateral agreement; the
+    # consortium-wide one asks for a QA review date that OOAPI records do not carry, so Caledonia's goes
+    # to review.
+    statuses = {o["credential"].split(":", 1)[0]: o["status"] for o in report["outcomes"]}
+    assert statuses == {"uni-rheinland.de": "recognised", "uni-caledonia.ac.uk": "needs_review"}
+    assert report["awards"]
+    assert all(a["framework"] == "uk-fheq" for a in report["awards"])
 
 
 def test_a_member_at_capacity_is_refused_early_with_retry_after(tmp_path: Path) -> None:
