@@ -2,8 +2,8 @@
 
 Each healthy member serves, as static files, the exact bytes the OOAPI sandbox
 (``adapters.connectors.sandbox``) would answer for one learner: the ``Service`` document, the ``/persons``
-page that an ESI search finds, the learner's ``course-offering-associations`` page, and the offering and
-course of every association. The bodies are produced by the sandbox's own request handlers (called with a
+page that an ESI search finds, the learner's ``course-offering-associations`` page (with
+``expand=course_offering``, as the connector asks), and the offering and course of every association. The bodies are produced by the sandbox's own request handlers (called with a
 mocked request), so nginx returns them byte for byte; ``check_bodies`` fetches them back over HTTP and
 compares. nginx matches ``location =`` on the path only, so ``/persons`` answers the one matching page
 whatever the query string.
@@ -125,8 +125,9 @@ class MemberSite:
         return f"{self.base_url}/oauth/token"
 
     def calls_per_lookup(self, linked: bool) -> int:
-        """Member GETs of one lookup: (``/persons`` if not linked,) associations, offering + course each."""
-        return (0 if linked else 1) + 1 + 2 * self.awarded
+        """Member GETs of one lookup once the connector keeps the courses: (``/persons`` if not linked,)
+        the associations page, with each offering expanded in it. The first lookups also GET each course."""
+        return (0 if linked else 1) + 1
 
 
 def _render(
@@ -162,7 +163,7 @@ def _render(
             await body(
                 f"/persons/{person.person_id}/course-offering-associations",
                 "_person_associations",
-                PAGE_QUERY,
+                f"{PAGE_QUERY}&expand=course_offering",
                 personId=person.person_id,
             )
         for association in (a for group in awarded.values() for a in group):

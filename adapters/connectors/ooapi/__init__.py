@@ -2,9 +2,9 @@
 
 ``create_connector`` is the entry point of group ``consortium_gateway.connectors`` (name ``ooapi``); it
 builds an ``OoapiConnector`` from a ``Member`` whose ``connector.settings`` hold ``base_url`` (and
-optionally ``language``, ``page_size``, ``max_pages``). Modules: ``schema`` (the OOAPI fields read, as
-msgspec Structs), ``mapping`` (pure OOAPI -> contracts), ``transport`` (aiohttp, deadlines, caps, errors;
-R19, R25), ``connector`` (the endpoints).
+optionally ``language``, ``page_size``, ``max_pages``, ``catalogue_ttl`` in seconds). Modules: ``schema``
+(the OOAPI fields read, as msgspec Structs), ``mapping`` (pure OOAPI -> contracts), ``transport``
+(aiohttp, deadlines, caps, errors; R19, R25), ``connector`` (the endpoints).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def create_connector(
             member=member.id,
             field="connector.settings.base_url",
         )
-    for key in ("language", "page_size", "max_pages"):
+    for key in ("language", "page_size", "max_pages", "catalogue_ttl"):
         if key in settings and key not in options:
             options[key] = settings[key]
     return OoapiConnector(

@@ -7,6 +7,12 @@ Endpoints read (OOAPI v6): ``GET /`` (``Service``, health), ``GET /persons`` wit
 ``GET /courses`` and ``GET /courses/{id}`` (``Course``). The member-local learner id is the OOAPI
 ``personId``; a credential id is the ``CourseOfferingAssociation`` id.
 
+Associations are asked for with ``expand=course_offering`` (in the OOAPI v6 enum of both association
+endpoints), so a member that expands answers a learner lookup in one GET plus one per course it has not
+recently been asked for; a member that ignores ``expand`` costs a GET of each offering too. Offerings and
+courses are catalogue data, not learner data: each connector keeps them for ``catalogue_ttl`` seconds
+(0: never kept), so repeated lookups cost one GET per member.
+
 Transport rules (deadline, trace context, caps, error mapping) are in ``transport``; mapping rules in
 ``mapping``. Pagination follows ``hasNextPage`` up to ``max_pages`` pages (R19: a member cannot make the
 gateway loop). Associations of other persons than the one asked for are dropped (R19).
@@ -24,6 +30,7 @@ from typing import TypeVar
 from urllib.parse import quote
 
 import aiohttp
+from cachetools import TTLCache
 from opentelemetry.trace import Tracer
 
 from adapters.connectors.ooapi.mapping import (
@@ -48,6 +55,7 @@ __all__ = ["FetchResult", "OoapiConnector"]
 T = TypeVar("T")
 _log = logging.getLogger(__name__)
 _MAX_ID = 200
+_EXPAND_OFFERING = {"expand": "course_offering"}
 
 
 @dataclass(slots=True)
@@ -88,6 +96,8 @@ class OoapiConnector:
         concurrency: int = 8,
         language: str = "en",
         tracer: Tracer | None = None,
+        catalogue_ttl: float = 300.0,
+        catalogue_size: int = 4096,
     ) -> None:
         registry = registry or reference_registry()
         self._member_id = member_id
@@ -105,6 +115,12 @@ class OoapiConnector:
         self._page_size = page_size
         self._max_pages = max_pages
         self._limit = asyncio.Semaphore(concurrency)
+        keep = catalogue_ttl > 0 and catalogue_size > 0
+        self._offerings: TTLCache[str, Offering] | None = None
+        self._courses: TTLCache[str, Course] | None = None
+        if keep:
+            self._offerings = TTLCache(catalogue_size, catalogue_ttl)
+            self._courses = TTLCache(catalogue_size, catalogue_ttl)
 
     @property
     def member_id(self) -> str:
@@ -136,7 +152,11 @@ class OoapiConnector:
         result = FetchResult()
         route = "/persons/{personId}/course-offering-associations"
         associations, complete = await self._pages(
-            f"/persons/{person}/course-offering-associations", route, Page[Association], deadline
+            f"/persons/{person}/course-offering-associations",
+            route,
+            Page[Association],
+            deadline,
+            _EXPAND_OFFERING,
         )
         if associations is None:
             return result
@@ -180,7 +200,12 @@ class OoapiConnector:
         """The awarded credential with this ``CourseOfferingAssociation`` id, or ``None``."""
         path = f"/course-offering-associations/{_segment(credential_id, 'credential_id')}"
         association = await self._http.get(
-            path, Association, deadline, route="/course-offering-associations/{id}", missing_ok=True
+            path,
+            Association,
+            deadline,
+            route="/course-offering-associations/{id}",
+            params=_EXPAND_OFFERING,
+            missing_ok=True,
         )
         if association is None or association.association_id != credential_id or not is_awarded(association):
             return None
@@ -268,27 +293,33 @@ class OoapiConnector:
         return [task.result() for task in tasks]
 
     async def _course_of(self, association: Association, deadline: float) -> Course | MappingIssue:
-        """The ``Course`` of an association, via its ``CourseOffering`` (one GET of each per awarded
-        association); a missing or schema-breaking offering or course skips only this record."""
+        """The ``Course`` of an association, via its ``CourseOffering`` (expanded in the association, kept
+        from an earlier call, or fetched); a missing or schema-breaking offering or course skips only this
+        record."""
         source = f"course-offering-associations/{association.association_id}"
-        if association.course_offering_id is None:
+        offering_id = association.course_offering_id
+        if offering_id is None:
             return MappingIssue(source, "offering", "the association names no course offering")
         try:
-            offering = await self._http.get(
-                f"/course-offerings/{_segment(association.course_offering_id, 'courseOfferingId')}",
-                Offering,
-                deadline,
-                route="/course-offerings/{courseOfferingId}",
-                missing_ok=True,
-            )
+            offering = association.course_offering
+            if offering is None or offering.course_offering_id != offering_id:
+                offering = await self._kept(
+                    self._offerings,
+                    offering_id,
+                    f"/course-offerings/{_segment(offering_id, 'courseOfferingId')}",
+                    Offering,
+                    deadline,
+                    "/course-offerings/{courseOfferingId}",
+                )
             if offering is None or offering.course_id is None:
                 return MappingIssue(source, "offering", "the course offering or its course is not found")
-            course = await self._http.get(
+            course = await self._kept(
+                self._courses,
+                offering.course_id,
                 f"/courses/{_segment(offering.course_id, 'courseId')}",
                 Course,
                 deadline,
-                route="/courses/{courseId}",
-                missing_ok=True,
+                "/courses/{courseId}",
             )
         except MemberResponseInvalid as exc:
             return MappingIssue(source, exc.reason, exc.detail)
@@ -297,6 +328,25 @@ class OoapiConnector:
         if course is None:
             return MappingIssue(source, "course", "the course is not found")
         return course
+
+    async def _kept(
+        self,
+        cache: TTLCache[str, T] | None,
+        key: str,
+        path: str,
+        kind: type[T],
+        deadline: float,
+        route: str,
+    ) -> T | None:
+        """A catalogue object from ``cache``, else fetched (and kept; a 404 is not kept)."""
+        if cache is not None:
+            found = cache.get(key)
+            if found is not None:
+                return found
+        value = await self._http.get(path, kind, deadline, route=route, missing_ok=True)
+        if value is not None and cache is not None:
+            cache[key] = value
+        return value
 
     def _map_into(
         self,

@@ -125,6 +125,8 @@ class Association(_Ooapi, frozen=True, kw_only=True, rename="camel"):
     role: Token | None = None
     person_id: Id | None = None
     course_offering_id: Id | None = None
+    # With ``expand=course_offering``: the offering itself, saving a GET per association.
+    course_offering: Offering | None = None
     study_load: StudyLoadDescriptor | None = None
     result: AssociationResult | None = None
 

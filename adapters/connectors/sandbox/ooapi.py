@@ -127,10 +127,15 @@ def offering_json(data: SandboxData, offering: Offering) -> dict[str, Any]:
     }
 
 
-def association_json(data: SandboxData, association: Association) -> dict[str, Any]:
-    """``CourseOfferingAssociation`` with a ``CourseOfferingAssociationResult`` in the member's grading."""
+def association_json(
+    data: SandboxData, association: Association, *, expand_offering: bool = False
+) -> dict[str, Any]:
+    """``CourseOfferingAssociation`` with a ``CourseOfferingAssociationResult`` in the member's grading;
+    ``expand_offering`` (``expand=course_offering``) puts the ``CourseOffering`` in ``courseOffering``."""
     course = data.course(association.course_id)
     load = _study_load(data, course.study_load if course else 0)
+    offering = data.offering(association.offering_id) if expand_offering else None
+    expanded = {"courseOffering": offering_json(data, offering)} if offering is not None else {}
     return {
         "associationId": association.association_id,
         "role": "student",
@@ -147,6 +152,7 @@ def association_json(data: SandboxData, association: Association) -> dict[str, A
             "ext": {"gradingScheme": data.grading_scheme},
         },
         "ext": {"courseId": association.course_id},
+        **expanded,
     }
 
 

@@ -58,6 +58,16 @@ class BadRequest(Exception):
     """A query the sandbox refuses with 400 and a ``Problem``."""
 
 
+def _expand(request: web.Request, allowed: set[str]) -> set[str]:
+    """The ``expand`` values asked for (comma-separated or repeated); a value outside the endpoint's enum in
+    the OOAPI document is a 400. The sandbox has no academic sessions, so that one expands to nothing."""
+    wanted = {v for value in request.query.getall("expand", []) for v in value.split(",") if v}
+    unknown = wanted - allowed
+    if unknown:
+        raise BadRequest(f"expand supports {sorted(allowed)} only, not {sorted(unknown)}")
+    return wanted
+
+
 def _json(body: Any, status: int = 200, content_type: str = JSON) -> web.Response:
     return web.Response(body=msgspec.json.encode(body), status=status, content_type=content_type)
 
@@ -224,14 +234,21 @@ class Sandbox:
         person_id = request.match_info["personId"]
         if self.data.person(person_id) is None:
             raise web.HTTPNotFound()
-        items = [ooapi.association_json(self.data, a) for a in self.data.associations_of(person_id)]
+        expand = _expand(request, {"academic_session", "course_offering"})
+        items = [
+            ooapi.association_json(self.data, a, expand_offering="course_offering" in expand)
+            for a in self.data.associations_of(person_id)
+        ]
         return _json(ooapi.page(items, size, number))
 
     async def _association(self, request: web.Request) -> web.Response:
         association = self.data.association(request.match_info["courseOfferingAssociationId"])
         if association is None:
             raise web.HTTPNotFound()
-        return _json(ooapi.association_json(self.data, association))
+        expand = _expand(request, {"academic_session", "course_offering", "person"})
+        return _json(
+            ooapi.association_json(self.data, association, expand_offering="course_offering" in expand)
+        )
 
     async def _courses(self, request: web.Request) -> web.Response:
         size, number = self._paging(request)

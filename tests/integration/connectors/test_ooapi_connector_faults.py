@@ -197,5 +197,5 @@ async def test_traceparent_and_budget_reach_the_member(
         trace_id = format(span.get_span_context().trace_id, "032x")
     assert len(records) == 2
     sent = list(sandbox.sandbox.requests)[before:]
-    assert len(sent) == 1 + 2 * 2  # associations, then an offering and a course per award
+    assert len(sent) == 1 + 2  # associations (offerings expanded), then the course of each award
     assert {record.trace_id for record in sent} == {trace_id}

@@ -43,6 +43,13 @@ async def test_every_resource_validates(
         assert status == 200
         assert_valid(ooapi_doc, "/persons/{personId}/course-offering-associations", body)
         assert len(body["items"]) == len(data.associations_of(person.person_id))
+        # expand=course_offering (in the document's enum) puts each CourseOffering in the association.
+        status, _, body = await get(http, sandbox, path, auth, pageSize="100", expand="course_offering")
+        assert status == 200
+        assert_valid(ooapi_doc, "/persons/{personId}/course-offering-associations", body)
+        assert [i["courseOffering"]["courseOfferingId"] for i in body["items"]] == [
+            i["courseOfferingId"] for i in body["items"]
+        ]
     for association in data.associations:
         path = f"/course-offering-associations/{association.association_id}"
         status, _, body = await get(http, sandbox, path, auth)
@@ -116,12 +123,19 @@ async def test_person_lookup_by_esi_and_local_id(
 
 
 async def test_unknown_resources_are_problems(
-    http: aiohttp.ClientSession, sandbox: RunningSandbox, auth: dict[str, str], ooapi_doc: OoapiDocument
+    http: aiohttp.ClientSession,
+    sandbox: RunningSandbox,
+    data: SandboxData,
+    auth: dict[str, str],
+    ooapi_doc: OoapiDocument,
 ) -> None:
     for path in ("/persons/00000000-0000-4000-8000-000000000000", "/courses/nope", "/no-such-resource"):
         status, ctype, body = await get(http, sandbox, path, auth)
         assert (status, ctype) == (404, "application/problem+json")
         assert_valid(ooapi_doc, "/courses/{courseId}", body, "404")
+    path = f"/persons/{data.persons[0].person_id}/course-offering-associations"
+    status, ctype, body = await get(http, sandbox, path, auth, expand="programme")  # not in the enum
+    assert (status, ctype) == (400, "application/problem+json")
 
 
 def test_the_validator_catches_schema_breaks(ooapi_doc: OoapiDocument) -> None:
