@@ -3,10 +3,10 @@
 Each healthy member serves, as static files, the exact bytes the OOAPI sandbox
 (``adapters.connectors.sandbox``) would answer for one learner: the ``Service`` document, the ``/persons``
 page that an ESI search finds, the learner's ``course-offering-associations`` page (with
-``expand=course_offering``, as the connector asks), and the offering and course of every association. The bodies are produced by the sandbox's own request handlers (called with a
-mocked request), so nginx returns them byte for byte; ``check_bodies`` fetches them back over HTTP and
-compares. nginx matches ``location =`` on the path only, so ``/persons`` answers the one matching page
-whatever the query string.
+``expand=course_offering``, as the connector asks), and the offering and course of every association.
+The bodies are produced by the sandbox's own request handlers (called with a mocked request), so nginx
+returns them byte for byte; ``check_bodies`` fetches them back over HTTP and compares. nginx matches
+``location =`` on the path only, so ``/persons`` answers the one matching page whatever the query string.
 
 Faulty members (performance.md): ``slow`` (``echo_sleep``, from Debian's ``libnginx-mod-http-echo``),
 ``hung`` (sleeps far past any deadline), ``refused`` (a port nothing listens on), ``malformed``

@@ -180,7 +180,7 @@ class LookupService:
             if member not in basis.links and records and (local := _local_of(records[0]))
         }
         answered = [o.member for o in result.outcomes if o.status == "ok"]
-        async with self._db() as conn, conn.transaction():
+        async with self._db() as conn, _atomic(conn, several=bool(discovered)):
             await learners.remember_links(conn, basis.learner, discovered)
             await append(
                 conn,
@@ -373,6 +373,12 @@ class LookupService:
                 retry_after=self.federation.settings.member_queue_wait,
             )
         return result
+
+
+def _atomic(conn: asyncpg.Connection, *, several: bool) -> contextlib.AbstractAsyncContextManager[Any]:
+    """A transaction around several statements; one statement is atomic alone (and a transaction would
+    cost two more round trips on every lookup)."""
+    return conn.transaction() if several else contextlib.nullcontext()
 
 
 def _fetch(runtime: MemberRuntime, local_id: str) -> Call[list[CredentialRecord]]:

@@ -54,7 +54,9 @@ def test_demo_outcomes_differ_by_member(tmp_path: Path) -> None:
             *_command(),
             "recognise",
             "--member",
-            "uni-avalon.ac.uk",
+            # Only the consortium-wide agreement binds Rheinland and Caledonia, and it asks for a QA review
+            # date this credential does not carry (at Avalon, their bilateral agreement needs none).
+            "uni-caledonia.ac.uk",
             "--credential",
             str(CREDENTIALS / "rheinland-machine-learning.json"),
             "--date",

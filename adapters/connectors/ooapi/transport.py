@@ -49,6 +49,9 @@ BUDGET_HEADER = "Request-Timeout-Ms"
 _JSON_TYPES = frozenset({"application/json", "application/problem+json"})
 _tracer = trace.get_tracer(__name__)
 _log = logging.getLogger(__name__)
+# The request runs inside ``asyncio.timeout`` (``get``): a second, aiohttp-level timer per request would
+# only add cost (and the session's default of 5 minutes must not apply either).
+_HELD_BY_CALLER = aiohttp.ClientTimeout(total=None, connect=None, sock_read=None, sock_connect=None)
 
 
 class _TooLarge(Exception):
@@ -159,7 +162,7 @@ class MemberHttp:
                 params=dict(params) if params else None,
                 headers=headers,
                 allow_redirects=False,
-                timeout=aiohttp.ClientTimeout(total=remaining),
+                timeout=_HELD_BY_CALLER,
             ) as response:
                 span.set_attribute("http.response.status_code", response.status)
                 limit = self._max_bytes if response.status == 200 else PROBLEM_MAX_BYTES
