@@ -3,9 +3,9 @@ of them, a consent for one member; and a registry at capacity answered with 503 
 
 from __future__ import annotations
 
-import os
+import contextlib
 import re
-import signal
+import subprocess
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,9 +25,10 @@ def started(data_dir: Path, env: dict[str, str] | None = None) -> Iterator[Demo]
         demo.wait_ready()
         yield demo
     finally:
-        if demo.proc.poll() is None:
-            os.killpg(demo.proc.pid, signal.SIGKILL)
-            demo.proc.wait()
+        # SIGTERM first: the demo then stops its embedded PostgreSQL, which a SIGKILL of the process group
+        # would leave running (it runs in a session of its own).
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            demo.stop()
 
 
 @pytest.fixture
