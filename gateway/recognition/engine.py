@@ -304,10 +304,12 @@ class RecognitionEngine:
                 skipped.append(ExcludedCredential(credential=record.id, reason=reason))
                 continue
             own.append(OwnCredit(credential=record.id, level=level.code, credits=workload.amount))
-        rules = [framework.award_rule(award)] if award is not None else framework.spec.award_rules
-        progress = [
-            award_progress(outcomes, framework, rule.id, own) for rule in rules if award or rule.total
-        ]
+        rules = (
+            [framework.award_rule(award)]
+            if award is not None
+            else [rule for rule in framework.spec.award_rules if rule.total is not None]
+        )
+        progress = [award_progress(outcomes, framework, rule.id, own) for rule in rules]
         if award is None:
             progress.sort(key=_closeness)
         return PathwayReport(
