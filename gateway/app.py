@@ -19,6 +19,7 @@ from gateway.auth.client_keys import RegistryKeySource
 from gateway.auth.errors import OAuthError
 from gateway.auth.guard import authorize, check_route_guards, provide_principal
 from gateway.auth.keys import key_algorithms
+from gateway.auth.replay import ReplayStore
 from gateway.auth.rfc9068 import TokenValidator
 from gateway.auth.routes import oauth_error_response
 from gateway.auth.routes import routes as oauth_routes
@@ -102,6 +103,9 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
                     cache_size=settings.token_cache_size,
                 ),
                 key_source=key_source,
+                replay=ReplayStore(
+                    pool, acquire_timeout=settings.db_acquire_timeout, tracer=telemetry.tracer
+                ),
             )
             federation = Federation(
                 pool=pool, settings=settings, trust=trust, tracer=telemetry.tracer, frameworks=frameworks

@@ -23,6 +23,7 @@ from gateway.auth.errors import (
     UnauthorizedClient,
     UnsupportedGrantType,
 )
+from gateway.auth.replay import ReplayStore
 from gateway.auth.rfc7523 import AuthenticatedClient, ClientKeySource, authenticate_client
 from gateway.auth.rfc9068 import Principal, TokenValidator, issue_access_token
 from gateway.auth.trust import TrustStore
@@ -63,10 +64,7 @@ class AuthService:
     trust: TrustStore
     validator: TokenValidator
     key_source: ClientKeySource
-
-    async def _consume_jti(self, client_id: str, jti: str, expires_at: dt.datetime) -> bool:
-        async with self.pool.acquire(timeout=self.settings.db_acquire_timeout) as conn:
-            return await store.consume_assertion_jti(conn, client_id, jti, expires_at)
+    replay: ReplayStore
 
     async def authenticate(self, form: dict[str, str], authorization: str | None) -> AuthenticatedClient:
         """private_key_jwt only (R1): a secret, Basic auth or no assertion at all is ``invalid_client``."""
@@ -82,7 +80,7 @@ class AuthService:
             issuer=self.settings.issuer,
             clients=self.trust.snapshot.clients,
             key_source=self.key_source,
-            consume_jti=self._consume_jti,
+            consume_jti=self.replay.consume,
         )
 
     async def token(self, form: dict[str, str], authorization: str | None) -> TokenResponse:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -12,9 +13,9 @@ __all__ = [
     "KEYS_LOCK_KEY",
     "ClientRow",
     "KeyRow",
-    "consume_assertion_jti",
     "delete_keys",
     "insert_key",
+    "insert_new_jtis",
     "load_clients",
     "load_keys",
     "load_revocations",
@@ -56,11 +57,12 @@ FROM oauth_clients c JOIN members m ON m.id = c.member_id
 """
 
 # R4: the insert is the check. Of any number of concurrent requests carrying one assertion, exactly one
-# inserts the row; the rest see the conflict and are refused.
-CONSUME_JTI = """
-INSERT INTO oauth_assertion_jtis (client_id, jti, expires_at) VALUES ($1, $2, $3)
+# inserts the row; the rest see the conflict and are refused. One statement carries a whole batch.
+INSERT_JTIS = """
+INSERT INTO oauth_assertion_jtis (client_id, jti, expires_at)
+SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])
 ON CONFLICT DO NOTHING
-RETURNING 1
+RETURNING client_id, jti
 """
 
 LOAD_KEYS = """
@@ -115,11 +117,14 @@ async def load_clients(conn: asyncpg.Connection) -> dict[str, ClientRow]:
     }
 
 
-async def consume_assertion_jti(
-    conn: asyncpg.Connection, client_id: str, jti: str, expires_at: dt.datetime
-) -> bool:
-    """True the first time this (client, jti) is seen; False for a replay."""
-    return await conn.fetchval(CONSUME_JTI, client_id, jti, expires_at) is not None
+async def insert_new_jtis(
+    conn: asyncpg.Connection, rows: Sequence[tuple[str, str, dt.datetime]]
+) -> set[tuple[str, str]]:
+    """Insert the (client_id, jti, expires_at) rows not already present; return the keys this call inserted.
+
+    Rows are inserted in the order given: callers sort them, so overlapping batches cannot deadlock."""
+    inserted = await conn.fetch(INSERT_JTIS, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+    return {(r["client_id"], r["jti"]) for r in inserted}
 
 
 async def load_keys(conn: asyncpg.Connection) -> list[KeyRow]:

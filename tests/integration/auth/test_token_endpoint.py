@@ -269,8 +269,8 @@ async def test_purge_removes_only_expired_assertion_ids(database_url: str) -> No
     conn = await asyncpg.connect(database_url)
     try:
         now = dt.datetime.now(dt.UTC)
-        assert await store.consume_assertion_jti(conn, "c", "old", now - dt.timedelta(seconds=1))
-        assert await store.consume_assertion_jti(conn, "c", "live", now + dt.timedelta(seconds=300))
+        rows = [("c", "live", now + dt.timedelta(seconds=300)), ("c", "old", now - dt.timedelta(seconds=1))]
+        assert await store.insert_new_jtis(conn, rows) == {("c", "old"), ("c", "live")}
         await store.revoke_token(conn, "gone", "c", now - dt.timedelta(seconds=1))
         await store.revoke_token(conn, "kept", "c", now + dt.timedelta(seconds=300))
         assert await store.purge_expired(conn) == (1, 1)
