@@ -10,6 +10,9 @@
 Production mode: 2 granian workers, wrk on the same 2-core machine.
 
     python -m bench.tokens [--seconds 4] [--rounds 3]
+
+Issuance runs the three key types in turn, ``--rounds`` times, after an unmeasured warm-up; the median
+of each is compared with the target.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from joserfc import jwt
 
 from bench.harness import BenchClient, Gateway, WrkResult, gateway, new_client, require_wrk, wrk
 
+# Issue 4: with 2 workers on the 2-core machine.
+ISSUANCE_TARGET = 1500
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 # Each wrk thread takes its own share of the bodies, so no assertion is sent twice (a replay would be 401).
@@ -126,13 +131,22 @@ def main() -> None:
 
     print("W4: token issuance, private_key_jwt, fresh jti each (2 workers, loopback)")
     print(HEADER)
+    issuance: dict[str, list[float]] = {}
     with gateway(clients) as gw:
-        for client in clients:
-            count = args.expected_rps * args.seconds
-            bodies = _bodies(client, gw.issuer, count)
-            result = _wrk_lua(f"{gw.base}/oauth/token", bodies, args.seconds, gw)
-            exhausted = " (pool exhausted: raise --expected-rps)" if result.requests > count else ""
-            print(_row(f"issuance, {client.alg} client key", result) + exhausted)
+        # Unmeasured first: the pool's connections, the key cache and the jti table's first pages.
+        _wrk_lua(f"{gw.base}/oauth/token", _bodies(clients[0], gw.issuer, args.expected_rps), 1, gw)
+        for _ in range(args.rounds):
+            for client in clients:
+                count = args.expected_rps * args.seconds
+                bodies = _bodies(client, gw.issuer, count)
+                result = _wrk_lua(f"{gw.base}/oauth/token", bodies, args.seconds, gw)
+                exhausted = " (pool exhausted: raise --expected-rps)" if result.requests > count else ""
+                print(_row(f"issuance, {client.alg} client key", result) + exhausted)
+                issuance.setdefault(client.alg, []).append(result.rps)
+    for alg, values in issuance.items():
+        median = statistics.median(values)
+        verdict = "met" if median >= ISSUANCE_TARGET else "NOT met"
+        print(f"issuance {alg}: median {median:.0f}/s; target >= {ISSUANCE_TARGET}/s: {verdict}")
 
     print()
     print("W5: protected trivial route vs the same app's unauthenticated trivial route (ABAB rounds)")
@@ -170,9 +184,10 @@ def main() -> None:
                 print(_row(label, r))
         for name in ("warm", "cold"):
             ratios = [a.rps / b.rps for a, b in zip(runs[name], runs["healthz"], strict=True)]
+            target = " (target >= 0.80: " + ("met)" if statistics.median(ratios) >= 0.8 else "NOT met)")
             print(
                 f"ratio {name} / unauthenticated: median {statistics.median(ratios):.2f} "
-                f"(range {min(ratios):.2f}-{max(ratios):.2f})"
+                f"(range {min(ratios):.2f}-{max(ratios):.2f})" + (target if name == "warm" else "")
             )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
@@ -17,11 +17,11 @@ from adapters.frameworks import Converter, FrameworkRegistry
 from contracts.scopes import SCOPES
 from gateway.auth.client_keys import RegistryKeySource
 from gateway.auth.errors import OAuthError
-from gateway.auth.guard import authorize, check_route_guards, provide_principal
+from gateway.auth.guard import RequireToken, check_route_guards, provide_principal
 from gateway.auth.keys import key_algorithms
 from gateway.auth.replay import ReplayStore
 from gateway.auth.rfc9068 import TokenValidator
-from gateway.auth.routes import oauth_error_response
+from gateway.auth.routes import oauth_error_response, whoami
 from gateway.auth.routes import routes as oauth_routes
 from gateway.auth.service import AuthService
 from gateway.auth.trust import TrustStore
@@ -124,29 +124,36 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
 
     app = Litestar(
         route_handlers=[
+            # Public: outside the router whose middleware requires a token.
             healthz,
             readyz,
             *oauth_routes,
-            MembersController,
-            FrameworksController,
-            ConversionsController,
-            recognition_evaluate,
-            AgreementsController,
-            EquivalencesController,
-            MobilityRequestsController,
-            mobility_events,
             webhook_jwks,
-            LearnersController,
-            LearnerCredentialsController,
-            CredentialsController,
-            CatalogueController,
-            LearnerPathwaysController,
+            Router(
+                "/",
+                middleware=[RequireToken],
+                route_handlers=[
+                    whoami,
+                    MembersController,
+                    FrameworksController,
+                    ConversionsController,
+                    recognition_evaluate,
+                    AgreementsController,
+                    EquivalencesController,
+                    MobilityRequestsController,
+                    mobility_events,
+                    LearnersController,
+                    LearnerCredentialsController,
+                    CredentialsController,
+                    CatalogueController,
+                    LearnerPathwaysController,
+                ],
+            ),
         ],
         dependencies={
             "conn": Provide(provide_connection),
             "principal": Provide(provide_principal, sync_to_thread=False),
         },
-        guards=[authorize],
         exception_handlers={**exception_handlers(), OAuthError: oauth_error_response},
         middleware=[DefineMiddleware(TracingMiddleware, tracer=telemetry.tracer)],
         lifespan=[lifespan],

@@ -27,6 +27,7 @@ __all__ = [
     "import_public_key",
     "import_public_key_cached",
     "parse_compact",
+    "sign_compact",
     "verify_compact",
 ]
 
@@ -134,6 +135,27 @@ def import_public_key_cached(jwk: dict[str, Any]) -> AnyKey:
     quarter of a token request, and a client presents the same few keys again and again. A changed key has
     different content, so it is never served stale."""
     return _import_serialised(msgspec.json.encode(jwk))
+
+
+# What the gateway itself signs with; never "none" or a MAC, whatever a caller passes.
+_SIGNING_ALGS = frozenset({"EdDSA", "Ed25519", "ES256", "PS256", "RS256"})
+
+
+def _b64(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
+def sign_compact(header: dict[str, Any], claims: dict[str, Any], key: AnyKey, alg: str) -> str:
+    """A compact JWS of ``claims``, signed by joserfc's implementation of ``alg``.
+
+    Only the serialisation (base64url of two JSON objects, RFC 7515 section 7.1) is done here: ``jwt.encode``
+    re-checks the header through joserfc's registry on every call, which made issuing an Ed25519 access
+    token cost 131 us where the signature itself takes 70 us. ``header`` must carry ``alg``."""
+    if alg not in _SIGNING_ALGS or header.get("alg") != alg:
+        raise ValueError(f"the gateway does not sign with {alg!r}")
+    signing_input = _b64(msgspec.json.encode(header)) + b"." + _b64(msgspec.json.encode(claims))
+    signature = jws.JWSRegistry.algorithms[alg].sign(signing_input, key)
+    return (signing_input + b"." + _b64(signature)).decode("ascii")
 
 
 def verify_compact(token: str, key: AnyKey, alg: str) -> None:

@@ -16,10 +16,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from joserfc import jwt
-
 from gateway.auth.errors import InvalidToken
-from gateway.auth.jose import JoseRejected, parse_compact, verify_compact
+from gateway.auth.jose import JoseRejected, parse_compact, sign_compact, verify_compact
 from gateway.auth.keys import SigningKey
 from gateway.auth.trust import TrustSnapshot
 
@@ -67,7 +65,7 @@ def issue_access_token(
         "exp": iat + ttl,
     }
     header = {"alg": signer.alg, "typ": "at+jwt", "kid": signer.kid}
-    token = jwt.encode(header, claims, signer.key, algorithms=[signer.alg])
+    token = sign_compact(header, claims, signer.key, signer.alg)
     return token, Principal(
         client_id=client_id,
         institution=institution,

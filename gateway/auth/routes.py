@@ -15,7 +15,7 @@ from gateway.auth.rfc8414 import AuthorizationServerMetadata, metadata
 from gateway.auth.rfc9068 import Principal
 from gateway.auth.service import AuthService, IntrospectionResponse, TokenResponse
 
-__all__ = ["oauth_error_response", "routes"]
+__all__ = ["oauth_error_response", "routes", "whoami"]
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _FORM = "application/x-www-form-urlencoded"
@@ -130,4 +130,5 @@ async def whoami(principal: NamedDependency[Principal]) -> WhoAmI:
     )
 
 
-routes = [token, introspect, revoke, jwks, client_jwks, server_metadata, whoami]
+# The authorisation server's routes, all public; ``whoami`` is a resource-server route and is guarded.
+routes = [token, introspect, revoke, jwks, client_jwks, server_metadata]

@@ -14,12 +14,12 @@ import pytest
 from integration.auth.conftest import get_token
 from joserfc import jwt
 from joserfc.jwk import OKPKey
-from litestar import Litestar, get
+from litestar import Litestar, Router, get
 from litestar.testing import AsyncTestClient
 from oauth_helpers import ISSUER, MemberClient, consortium_toml
 
 from gateway.app import create_app
-from gateway.auth.guard import UnguardedRoute, check_route_guards
+from gateway.auth.guard import RequireToken, UnguardedRoute, check_route_guards
 from gateway.config import Settings
 from gateway.members.consortium_file import parse_consortium
 from gateway.members.service import sync_consortium
@@ -212,6 +212,9 @@ async def test_moving_a_client_to_another_institution_revokes_its_tokens(
     assert _segments(fresh)[1]["institution"] == "uni-b.ac.uk"
 
 
+DOCS = ("/schema",)
+
+
 def test_start_up_refuses_a_route_without_scopes(tmp_path: Path) -> None:
     @get("/v1/forgotten")
     async def forgotten() -> str:
@@ -222,15 +225,43 @@ def test_start_up_refuses_a_route_without_scopes(tmp_path: Path) -> None:
         return "guarded"
 
     with pytest.raises(UnguardedRoute, match="/v1/forgotten"):
-        check_route_guards(Litestar([forgotten, declared]), public_prefixes=("/schema",))
-    check_route_guards(Litestar([declared]), public_prefixes=("/schema",))
+        check_route_guards(
+            Litestar([forgotten, declared], middleware=[RequireToken]), public_prefixes=("/schema",)
+        )
+    check_route_guards(Litestar([declared], middleware=[RequireToken]), public_prefixes=("/schema",))
 
 
-def test_every_route_of_the_gateway_is_public_or_scoped() -> None:
+def test_start_up_refuses_a_scoped_route_outside_the_guard() -> None:
+    @get("/v1/scoped", opt={"scopes": ["members:read"]})
+    async def scoped() -> str:
+        return "declared, but nothing checks it"
+
+    @get("/v1/inside", opt={"scopes": ["members:read"]})
+    async def inside() -> str:
+        return "guarded"
+
+    with pytest.raises(UnguardedRoute, match="/v1/scoped"):
+        check_route_guards(
+            Litestar([scoped, Router("/", middleware=[RequireToken], route_handlers=[inside])]),
+            public_prefixes=DOCS,
+        )
+    check_route_guards(
+        Litestar([Router("/", middleware=[RequireToken], route_handlers=[inside])]),
+        public_prefixes=("/schema",),
+    )
+
+
+def test_every_route_of_the_gateway_is_public_or_scoped_and_guarded() -> None:
     app = create_app(Settings(issuer=ISSUER))  # construction runs check_route_guards
+    guarded = 0
     for route in app.routes:
         for handler in route.route_handlers:
-            assert handler.opt.get("public") or handler.opt.get("scopes"), route.path
+            if handler.opt.get("public"):
+                continue
+            assert handler.opt.get("scopes"), route.path
+            assert RequireToken in handler.resolve_middleware(), route.path
+            guarded += 1
+    assert guarded > 20
 
 
 async def test_whoami_reports_the_tokens_institution(
