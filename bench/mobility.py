@@ -6,7 +6,8 @@ statement) or an action on it (review, decision: conditional update + decisions 
 idempotency record in one statement; the action reads the request first). Over HTTP, wrk drives 2 gateway
 workers with 16 connections, a fresh Idempotency-Key per request; the floor is the same statements from
 16 asyncpg connections in this process, with the documents built once beforehand. Creations alternate
-HTTP and floor (ABAB, 3 pairs by default); reviews and decisions are measured once each.
+HTTP and floor (ABAB, 3 pairs by default) after an unmeasured warm-up of each; reviews and decisions are
+measured once each.
 
     python -m bench.mobility [--seconds 4] [--pairs 3]
 """
@@ -328,6 +329,9 @@ def main() -> None:
         http_runs: list[WrkResult] = []
         floor_runs: list[Floor] = []
         floor_ids: list[uuid.UUID] = []
+        # Unmeasured first: both worker processes' pools, statement caches and the tables' first pages.
+        _wrk(gw, "/v1/mobility-requests", create_script, auth, 2)
+        asyncio.run(_floor_creations(gw.dsn, 1, document, revision))
         for _ in range(args.pairs):
             http_runs.append(_wrk(gw, "/v1/mobility-requests", create_script, auth, args.seconds))
             floor, created = asyncio.run(_floor_creations(gw.dsn, args.seconds, document, revision))
@@ -353,11 +357,15 @@ def main() -> None:
     for index, (h, f) in enumerate(zip(http_runs, floor_runs, strict=True)):
         print(f"  creations  HTTP  (pair {index + 1}) {_http(h)}")
         print(f"  creations  floor (pair {index + 1}) {_floor(f)}")
+    rps = statistics.median(h.rps for h in http_runs)
+    p99 = statistics.median(h.p99_ms for h in http_runs)
+    verdict = "met" if rps >= 1000 and p99 <= 50 else "NOT met"
     print(
         f"  creations HTTP / floor: median {statistics.median(ratios):.2f}"
         f" (range {min(ratios):.2f}-{max(ratios):.2f});"
-        f" median HTTP {statistics.median(h.rps for h in http_runs):.0f}/s,"
-        f" worst p99 {max(h.p99_ms for h in http_runs):.1f} ms (target >= 1000/s, p99 <= 50 ms)"
+        f" median HTTP {rps:.0f}/s, median p99 {p99:.1f} ms,"
+        f" worst p99 {max(h.p99_ms for h in http_runs):.1f} ms"
+        f" (target >= 1000/s with p99 <= 50 ms: {verdict})"
     )
     print(f"  reviews    HTTP  {_http(review)}   (ids available: {len(submitted)})")
     print(f"  reviews    floor {_floor(floor_review)}   ratio {review.rps / floor_review.rps:.2f}")

@@ -59,6 +59,29 @@ async def test_concurrent_appends_to_one_stream_leave_no_gap(database_url: str) 
         await pool.close()
 
 
+@pytest.mark.parametrize("first_commits", [True, False])
+async def test_two_writers_starting_one_stream_chain_in_order(database_url: str, first_commits: bool) -> None:
+    """The second writer's head insert waits for the first; it then appends after it (or starts the stream
+    itself if the first rolled back)."""
+    first, second = await asyncpg.connect(database_url), await asyncpg.connect(database_url)
+    try:
+        opened = first.transaction()
+        await opened.start()
+        assert await append(first, entry("fresh", 0)) == 1
+        async with second.transaction():
+            waiting = asyncio.create_task(append(second, entry("fresh", 1)))
+            await asyncio.sleep(0.3)
+            assert not waiting.done()  # blocked on the first writer's uncommitted head
+            await (opened.commit() if first_commits else opened.rollback())
+            assert await waiting == (2 if first_commits else 1)
+        report = await verify(second, "fresh")
+        assert report.ok, report
+        assert report.entries == (2 if first_commits else 1)
+    finally:
+        await first.close()
+        await second.close()
+
+
 async def test_a_rolled_back_append_leaves_nothing(conn: asyncpg.Connection) -> None:
     async def failing_change() -> None:
         async with conn.transaction():
