@@ -58,17 +58,30 @@ class ReplayStore:
         span = trace.get_current_span().get_span_context()
         self._queue.append(_Pending((client_id, jti), expires_at, future, span))
         if self._flusher is None:
-            self._flusher = asyncio.get_running_loop().create_task(self._drain())
+            self._start()
         # A caller that goes away does not stop the flush: its assertion may still be spent, which is safe.
         return await future
 
+    def _start(self) -> None:
+        self._flusher = asyncio.get_running_loop().create_task(self._drain())
+        self._flusher.add_done_callback(self._drained)
+
     async def _drain(self) -> None:
-        try:
-            while self._queue:
-                batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
-                await self._flush(batch)
-        finally:
+        while self._queue:
+            batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
+            await self._flush(batch)
+
+    def _drained(self, task: asyncio.Task[None]) -> None:
+        # A callback, not a ``finally``: a task cancelled before its first step never runs its body.
+        if self._flusher is task:
             self._flusher = None
+        if task.cancelled() or task.exception() is not None:
+            # Shutdown: whoever is still queued is not told "first use" either.
+            queued, self._queue = self._queue, []
+            for item in queued:
+                item.future.cancel()
+        elif self._queue:  # arrived after the last flush, before this callback ran
+            self._start()
 
     async def _flush(self, batch: list[_Pending]) -> None:
         first: dict[_Key, _Pending] = {}

@@ -136,3 +136,19 @@ async def test_a_caller_that_goes_away_does_not_disturb_the_others(
     assert await asyncio.gather(*staying) == [True, True, True]
     # The leaver's id may have been spent; it is never accepted twice.
     assert [await store.consume("client-a", "gone", EXPIRES) for _ in range(2)].count(True) <= 1
+
+
+async def test_shutdown_cancels_every_waiter_and_tells_none_of_them_first_use(
+    pools: tuple[asyncpg.Pool, asyncpg.Pool], provider: TracerProvider
+) -> None:
+    store = _store(pools[0], provider)
+    waiters = [asyncio.create_task(store.consume("client-a", f"w{i}", EXPIRES)) for i in range(5)]
+    await asyncio.sleep(0)  # all five queued, the first flush started
+    flusher = store._flusher
+    assert flusher is not None
+    flusher.cancel()
+    results = await asyncio.gather(*waiters, return_exceptions=True)
+    assert all(isinstance(r, asyncio.CancelledError) for r in results), results
+    assert store._flusher is None
+    # The store still works afterwards.
+    assert await store.consume("client-a", "after", EXPIRES)
