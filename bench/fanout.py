@@ -43,7 +43,7 @@ import msgspec
 from joserfc.jwk import OKPKey
 
 from adapters.connectors.sandbox import SharedLearner, esi_urn
-from bench.harness import BenchClient, Gateway, require_wrk, serving
+from bench.harness import BenchClient, Gateway, require_wrk, serving, wrk_ms
 from bench.nginx_members import (
     MemberSite,
     MemberSpec,
@@ -127,14 +127,6 @@ class Run:
     cpu_us: float | None
 
 
-_UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-def _ms(text: str) -> float:
-    match = re.match(r"([\d.]+)(us|ms|s)", text)
-    return float(match[1]) * _UNIT[match[2]] if match else float("nan")
-
-
 def run_wrk(
     url: str,
     *,
@@ -172,8 +164,8 @@ def run_wrk(
     return Run(
         requests=requests,
         rps=rps,
-        p50_ms=_ms(p50[1]) if p50 else float("nan"),
-        p99_ms=_ms(p99[1]) if p99 else float("nan"),
+        p50_ms=wrk_ms(p50[1]) if p50 else float("nan"),
+        p99_ms=wrk_ms(p99[1]) if p99 else float("nan"),
         non_2xx=int(non2xx[1]) if non2xx else 0,
         errors=sum(int(g) for g in errors.groups()) if errors else 0,
         partial=int(partial[1]) if partial else None,

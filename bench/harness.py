@@ -27,7 +27,18 @@ import httpx
 import msgspec
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
-__all__ = ["BenchClient", "Gateway", "WrkResult", "gateway", "new_client", "require_wrk", "serving", "wrk"]
+__all__ = [
+    "BenchClient",
+    "Gateway",
+    "WrkResult",
+    "gateway",
+    "new_client",
+    "process_cpu_seconds",
+    "require_wrk",
+    "serving",
+    "wrk",
+    "wrk_ms",
+]
 
 REPO = Path(__file__).resolve().parents[1]
 SCOPES = ["members:read", "recognition:read", "mobility:read", "mobility:write", "mobility:decide"]
@@ -93,12 +104,17 @@ class Gateway:
 
     def cpu_seconds(self) -> float:
         """utime + stime of the gateway's process tree (parent and workers)."""
-        total = 0.0
-        for pid in _tree(self.proc.pid):
-            with contextlib.suppress(OSError), open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        return total
+        return process_cpu_seconds(self.proc.pid)
+
+
+def process_cpu_seconds(root: int) -> float:
+    """utime + stime of a process and all its descendants."""
+    total = 0.0
+    for pid in _tree(root):
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def _tree(root: int) -> list[int]:
@@ -212,7 +228,8 @@ class WrkResult:
 _UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def _ms(text: str) -> float:
+def wrk_ms(text: str) -> float:
+    """A wrk latency (``812.00us``, ``1.20ms``, ``2.01s``) in milliseconds."""
     match = re.match(r"([\d.]+)(us|ms|s)", text)
     return float(match[1]) * _UNIT[match[2]] if match else float("nan")
 
@@ -257,8 +274,8 @@ def wrk(
     return WrkResult(
         requests=requests,
         rps=rps,
-        p50_ms=_ms(p50[1]) if p50 else float("nan"),
-        p99_ms=_ms(p99[1]) if p99 else float("nan"),
+        p50_ms=wrk_ms(p50[1]) if p50 else float("nan"),
+        p99_ms=wrk_ms(p99[1]) if p99 else float("nan"),
         non_2xx=int(non2xx[1]) if non2xx else 0,
         socket_errors=sum(int(g) for g in errors.groups()) if errors else 0,
         cpu_us_per_request=cpu,

@@ -40,6 +40,7 @@ from aiohttp.test_utils import make_mocked_request
 from joserfc.jwk import OKPKey
 
 from adapters.connectors.sandbox import BearerVerifier, Sandbox, SandboxData, SharedLearner
+from bench.harness import process_cpu_seconds
 
 __all__ = [
     "MemberKind",
@@ -49,7 +50,6 @@ __all__ = [
     "free_port",
     "nginx_members",
     "nginx_proxy",
-    "process_cpu_seconds",
     "require_nginx",
 ]
 
@@ -79,24 +79,6 @@ def _echo_module() -> str | None:
         for path in glob.glob(os.path.join(directory, "ngx_http_echo_module.so")):
             return path
     return None
-
-
-def process_cpu_seconds(root: int) -> float:
-    """utime + stime of a process and all its descendants."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            with contextlib.suppress(OSError), open(f"/proc/{entry}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-                children.setdefault(ppid, []).append(int(entry))
-    total, todo = 0.0, [root]
-    while todo:
-        pid = todo.pop()
-        with contextlib.suppress(OSError), open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        todo.extend(children.get(pid, []))
-    return total
 
 
 @dataclass(frozen=True, slots=True)
