@@ -8,13 +8,12 @@ import datetime as dt
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import asyncpg
 import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
-from oauth_helpers import ISSUER, MemberClient
+from oauth_helpers import MemberClient
 
 from adapters.connectors.sandbox import SandboxCluster, SandboxSpec, SharedLearner, esi_urn
 from gateway.app import create_app
@@ -101,13 +100,10 @@ def cluster() -> Iterator[SandboxCluster]:
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=database_url,
-        migrate_on_start=False,
-        issuer=ISSUER,
-        keys_dir=tmp_path / "keys",
-        trust_refresh_interval=0.2,
+def settings(settings: Settings) -> Settings:
+    """The integration settings, with loopback registries and short lookup limits."""
+    return msgspec.structs.replace(
+        settings,
         outbound_allow_loopback=True,
         lookup_deadline=DEADLINE,
         members_refresh_interval=0.2,

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
+import msgspec
 import pytest
 from integration.auth.conftest import client, reader, tenants, uni_a, uni_b
-from oauth_helpers import ISSUER
 
 from gateway.config import Settings
 from gateway.webhooks.receiver import Receiver, ReceiverThread
@@ -17,13 +16,10 @@ __all__ = ["client", "reader", "receivers", "settings", "tenants", "uni_a", "uni
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=database_url,
-        migrate_on_start=False,
-        issuer=ISSUER,
-        keys_dir=tmp_path / "keys",
-        trust_refresh_interval=0.2,
+def settings(settings: Settings) -> Settings:
+    """The integration settings, with loopback receivers and a fast relay."""
+    return msgspec.structs.replace(
+        settings,
         outbound_allow_loopback=True,  # R18 test mode: http://127.0.0.1 receivers only
         relay_poll_interval=0.05,
         webhook_timeout=2.0,
