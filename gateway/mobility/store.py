@@ -267,6 +267,16 @@ def _prior(row: asyncpg.Record) -> Prior | None:
     )
 
 
+async def _write(conn: asyncpg.Connection, statement: str, args: list[Any]) -> asyncpg.Record:
+    """Run one conditional write; an idempotency key committed meanwhile by another writer is ``KeyTaken``."""
+    try:
+        return await conn.fetchrow(statement, *args)
+    except asyncpg.UniqueViolationError as exc:
+        if exc.constraint_name == "idempotency_keys_pkey":
+            raise KeyTaken from exc
+        raise
+
+
 async def insert_request(conn: asyncpg.Connection, w: CreateWrite) -> WriteResult:
     args: list[Any] = [
         w.id,
@@ -291,12 +301,7 @@ async def insert_request(conn: asyncpg.Connection, w: CreateWrite) -> WriteResul
         *w.audit.args(),
     ]
     assert len(args) == _CREATE_FIXED + APPEND_ARITY
-    try:
-        row = await conn.fetchrow(INSERT_REQUEST, *args)
-    except asyncpg.UniqueViolationError as exc:
-        if exc.constraint_name == "idempotency_keys_pkey":
-            raise KeyTaken from exc
-        raise
+    row = await _write(conn, INSERT_REQUEST, args)
     return WriteResult(
         free=row["free"], current=row["current"], written=row["written"] > 0, prior=_prior(row)
     )
@@ -329,12 +334,7 @@ async def apply_action(conn: asyncpg.Connection, w: ActionWrite) -> WriteResult:
         *w.audit.args(),
     ]
     assert len(args) == _ACTION_FIXED + APPEND_ARITY
-    try:
-        row = await conn.fetchrow(APPLY_ACTION, *args)
-    except asyncpg.UniqueViolationError as exc:
-        if exc.constraint_name == "idempotency_keys_pkey":
-            raise KeyTaken from exc
-        raise
+    row = await _write(conn, APPLY_ACTION, args)
     return WriteResult(free=row["free"], written=row["written"] > 0, prior=_prior(row))
 
 
