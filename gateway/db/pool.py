@@ -11,6 +11,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Tracer
 
 from gateway.config import Settings
+from gateway.telemetry import sampled_out
 
 __all__ = ["connect_pool", "database_pool", "traced_connection_class"]
 
@@ -28,6 +29,8 @@ def traced_connection_class(tracer: Tracer) -> type[asyncpg.Connection]:
         base = getattr(asyncpg.Connection, name)
 
         async def method(self: asyncpg.Connection, query: str, *args: Any, **kwargs: Any) -> Any:
+            if sampled_out() is not None:  # the query would be a span that records nothing
+                return await base(self, query, *args, **kwargs)
             with tracer.start_as_current_span(
                 f"db {name}", kind=SpanKind.CLIENT, record_exception=True
             ) as span:

@@ -15,6 +15,7 @@ reason) and ``http.response.status_code`` when the member answered with one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Collection, Mapping
 from typing import Generic, Literal, TypeVar
@@ -24,6 +25,7 @@ from opentelemetry.trace import NoOpTracer, Span, SpanKind, StatusCode, Tracer
 
 from contracts.errors import CircuitOpen, MemberCallError, MemberRefused, MemberTimeout
 from gateway.federation.calls import Call, CallStats, track_stats
+from gateway.telemetry import sampled_out
 
 __all__ = ["FanOutResult", "MemberOutcome", "OutcomeStatus", "fan_out"]
 
@@ -151,15 +153,20 @@ async def _call_member(
 ) -> MemberOutcome:
     track_stats(stats)  # this task's own context: the innermost layer counts attempts here
     started = time.monotonic()
-    with tracer.start_as_current_span(
-        SPAN_NAME, kind=SpanKind.INTERNAL, record_exception=False, set_status_on_exception=False
+    quiet = sampled_out()
+    with (
+        contextlib.nullcontext(quiet)
+        if quiet is not None
+        else tracer.start_as_current_span(
+            SPAN_NAME, kind=SpanKind.INTERNAL, record_exception=False, set_status_on_exception=False
+        )
     ) as span:
         try:
             if deadline <= started:
                 raise TimeoutError  # expired before the call: send nothing
-            loop = asyncio.get_running_loop()
-            async with asyncio.timeout_at(loop.time() + (deadline - started)):
-                value = await call(deadline)
+            # No timer of its own: ``fan_out`` cancels this task at the overall deadline (the branch below),
+            # and the member's own deadline is its policy's (``with_deadline``).
+            value = await call(deadline)
         except asyncio.CancelledError:
             _annotate(
                 span,

@@ -27,6 +27,9 @@ __all__ = ["MAX_ATTEMPTS", "RETRYABLE_STATUSES", "RetryBudget", "is_retryable", 
 T = TypeVar("T")
 
 MAX_ATTEMPTS = 3  # SRE book: at most three attempts per request
+# One jitter source for every retry layer: a ``Random()`` per layer seeded itself from os.urandom, and a
+# layer is built per lookup and member.
+_JITTER = random.Random()
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 
 
@@ -100,7 +103,7 @@ def with_retry(
     if attempts < 1:
         raise ValueError("attempts must be at least 1")
     limit = min(attempts, MAX_ATTEMPTS) if idempotent else 1
-    jitter = rng or random.Random()
+    jitter = rng or _JITTER
 
     def wrap(call: Call[T]) -> Call[T]:
         async def retried(deadline: float) -> T:

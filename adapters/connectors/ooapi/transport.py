@@ -16,16 +16,20 @@ Every call (R25, R19):
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
 import time
 from collections.abc import Mapping
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import aiohttp
 import msgspec
 from opentelemetry import trace
 from opentelemetry.propagate import inject
-from opentelemetry.trace import Tracer
+from opentelemetry.trace import Span, Tracer
+from yarl import URL
 
 from adapters.connectors.ooapi.schema import Problem
 from contracts.connectors import TokenProvider
@@ -149,17 +153,12 @@ class MemberHttp:
         self, path: str, route: str, params: Mapping[str, str | int] | None, token: str, deadline: float
     ) -> tuple[int, str, bytes]:
         headers: dict[str, str] = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-        with self._tracer.start_as_current_span(
-            f"GET {route}",
-            kind=trace.SpanKind.CLIENT,
-            attributes={"http.request.method": "GET", "url.template": route, "member": self.member_id},
-        ) as span:
+        with self._span(route) as span:
             inject(headers)
             remaining = max(0.0, deadline - time.monotonic())
             headers[BUDGET_HEADER] = str(int(remaining * 1000))
             async with self._session.get(
-                self.base_url + path,
-                params=dict(params) if params else None,
+                _url(self.base_url + path, params),
                 headers=headers,
                 allow_redirects=False,
                 timeout=_HELD_BY_CALLER,
@@ -173,6 +172,19 @@ class MemberHttp:
                         raise
                     body = b""  # an oversized error body is dropped, the status still counts
                 return response.status, response.content_type, body
+
+    def _span(self, route: str) -> contextlib.AbstractContextManager[Span]:
+        """A CLIENT span for the request; none when the current trace is sampled out (the gateway's
+        samplers are parent-based or by trace id, so it would record nothing) and ``traceparent`` then
+        carries the current span on."""
+        current = trace.get_current_span()
+        if current.get_span_context().is_valid and not current.is_recording():
+            return contextlib.nullcontext(current)
+        return self._tracer.start_as_current_span(
+            f"GET {route}",
+            kind=trace.SpanKind.CLIENT,
+            attributes={"http.request.method": "GET", "url.template": route, "member": self.member_id},
+        )
 
     @staticmethod
     async def _read(response: aiohttp.ClientResponse, limit: int) -> bytes:
@@ -218,6 +230,20 @@ class MemberHttp:
             raise self._error(MemberUnavailable, f"GET {route} answered {status}", reason, status, problem)
         reason = "redirect" if 300 <= status < 400 else "unexpected-status"
         raise self._error(MemberResponseInvalid, f"GET {route} answered {status}", reason, status, problem)
+
+
+def _url(base: str, params: Mapping[str, str | int] | None) -> URL:
+    """``base`` (already percent-encoded) with ``params`` encoded here, so yarl need not parse and
+    re-quote the URL (a tenth of aiohttp's cost per GET)."""
+    if params:
+        base = f"{base}?{_query(tuple(params.items()))}"
+    return URL(base, encoded=True)
+
+
+@functools.lru_cache(maxsize=1024)
+def _query(params: tuple[tuple[str, str | int], ...]) -> str:
+    """Every key and value fully percent-encoded; most queries repeat (page size and number, expand)."""
+    return "&".join(f"{quote(k, safe='')}={quote(str(v), safe='')}" for k, v in params)
 
 
 def _problem(body: bytes) -> dict[str, object] | None:

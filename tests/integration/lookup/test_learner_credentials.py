@@ -217,6 +217,31 @@ async def test_the_members_see_the_callers_trace(world: World, spans: InMemorySp
         assert {client_spans[p].attributes["member"] for p in parents} == {member}
 
 
+async def test_a_sampled_out_trace_still_reaches_the_members(
+    world: World, spans: InMemorySpanExporter
+) -> None:
+    """The caller's trace is not sampled: nothing is recorded (no member, HTTP or database spans are even
+    started), yet every member sees the caller's trace id, not sampled, under one parent span id."""
+    await world.consent()
+    trace_id = "0af7651916cd43dd8448eb211c80319c"
+    headers = {**await world.token(world.caller), "traceparent": f"00-{trace_id}-b7ad6b7169203331-00"}
+    response = await world.http.get(PATH, params=PURPOSE, headers=headers)
+    assert response.status_code == 200
+    assert response.json()["partial"] is False
+    assert [s for s in spans.get_finished_spans() if format(s.context.trace_id, "032x") == trace_id] == []
+    seen = [
+        r.traceparent
+        for member in (HOME, OTHER, CALLER)
+        for r in world.cluster.members[member].running.sandbox.requests
+        if r.trace_id == trace_id and r.traceparent
+    ]
+    assert len(seen) >= 3
+    parents = {t.split("-")[2] for t in seen}
+    assert len(parents) == 1
+    assert parents != {"b7ad6b7169203331"}  # the gateway's own (unrecorded) server span
+    assert {t.split("-")[3] for t in seen} == {"00"}
+
+
 async def test_an_open_mobility_request_is_a_basis_for_credit_transfer(world: World) -> None:
     """R21: without consent, an open credit-transfer request between the caller and the learner is a basis;
     a withdrawn one is not, and it is no basis for another purpose."""
