@@ -37,6 +37,7 @@ from adapters.connectors.ooapi.mapping import (
     CONNECTOR_ID,
     MappingContext,
     MappingIssue,
+    StudyLoads,
     Unmappable,
     is_awarded,
     map_course,
@@ -118,9 +119,13 @@ class OoapiConnector:
         keep = catalogue_ttl > 0 and catalogue_size > 0
         self._offerings: TTLCache[str, Offering] | None = None
         self._courses: TTLCache[str, Course] | None = None
+        # A kept course's mapping, by the course object's identity and the association's study loads: the
+        # same course is mapped for every learner who holds it.
+        self._mapped: TTLCache[tuple[int, StudyLoads], tuple[Course, MicroCredential]] | None = None
         if keep:
             self._offerings = TTLCache(catalogue_size, catalogue_ttl)
             self._courses = TTLCache(catalogue_size, catalogue_ttl)
+            self._mapped = TTLCache(catalogue_size, catalogue_ttl)
 
     @property
     def member_id(self) -> str:
@@ -170,7 +175,11 @@ class OoapiConnector:
             elif is_awarded(association):
                 awarded.append(association)
         fetched_at = dt.datetime.now(dt.UTC)
-        courses = await self._gather([self._course_of(a, deadline) for a in awarded])
+        at_hand = [self._course_at_hand(a) for a in awarded]
+        missing = [a for a, course in zip(awarded, at_hand, strict=True) if course is None]
+        # Tasks only for courses to fetch: once the catalogue is kept, a lookup is one GET and no task.
+        fetched = iter(await self._gather([self._course_of(a, deadline) for a in missing]) if missing else ())
+        courses = [course if course is not None else next(fetched) for course in at_hand]
         for association, course in zip(awarded, courses, strict=True):
             self._map_into(result, association, course, fetched_at)
         return result
@@ -292,6 +301,18 @@ class OoapiConnector:
             raise first from None
         return [task.result() for task in tasks]
 
+    def _course_at_hand(self, association: Association) -> Course | None:
+        """The association's course if no GET is needed: its offering expanded or kept, its course kept."""
+        offering_id = association.course_offering_id
+        if offering_id is None or self._courses is None or self._offerings is None:
+            return None
+        offering = association.course_offering
+        if offering is None or offering.course_offering_id != offering_id:
+            offering = self._offerings.get(offering_id)
+        if offering is None or offering.course_id is None:
+            return None
+        return self._courses.get(offering.course_id)
+
     async def _course_of(self, association: Association, deadline: float) -> Course | MappingIssue:
         """The ``Course`` of an association, via its ``CourseOffering`` (expanded in the association, kept
         from an earlier call, or fetched); a missing or schema-breaking offering or course skips only this
@@ -359,10 +380,26 @@ class OoapiConnector:
             result.issues.append(course)
             return
         try:
-            result.records.append(map_credential(course, association, self._ctx, fetched_at=fetched_at))
+            result.records.append(
+                map_credential(course, association, self._ctx, fetched_at=fetched_at, courses=self._course)
+            )
         except Unmappable as exc:
             source = f"course-offering-associations/{association.association_id}"
             result.issues.append(MappingIssue(source, exc.reason, exc.detail))
+
+    def _course(self, course: Course, loads: StudyLoads) -> MicroCredential:
+        """``map_course`` of ``course`` with ``loads``, kept while the course object is (the key holds its
+        ``id``, and the entry the object itself, so a new object with a reused ``id`` is mapped anew)."""
+        mapped = self._mapped
+        key = (id(course), loads)
+        if mapped is not None:
+            kept = mapped.get(key)
+            if kept is not None and kept[0] is course:
+                return kept[1]
+        credential = map_course(course, self._ctx, preferred=loads[0], fallback=loads[1])
+        if mapped is not None:
+            mapped[key] = (course, credential)
+        return credential
 
 
 def _matches(credential: MicroCredential, filters: CatalogueFilters) -> bool:

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import msgspec
@@ -283,6 +283,19 @@ def map_course(
     )
 
 
+StudyLoads = tuple[tuple[StudyLoadDescriptor, ...], tuple[StudyLoadDescriptor, ...]]
+
+
+def course_loads(association: Association) -> StudyLoads:
+    """The study loads an association puts before and after its course's own: the association's own
+    load overrides the course's (OOAPI: "only required when the studyload for the individual
+    student/enrolment is different"); the result's load is only a fallback."""
+    result = association.result
+    preferred = (association.study_load,) if association.study_load else ()
+    fallback = (result.study_load,) if result is not None and result.study_load else ()
+    return preferred, fallback
+
+
 def map_credential(
     course: Course,
     association: Association,
@@ -290,21 +303,22 @@ def map_credential(
     *,
     fetched_at: dt.datetime,
     esi: str | None = None,
+    courses: Callable[[Course, StudyLoads], MicroCredential] | None = None,
 ) -> CredentialRecord:
-    """A ``CredentialRecord`` from an awarded ``CourseOfferingAssociation`` and its ``Course``."""
+    """A ``CredentialRecord`` from an awarded ``CourseOfferingAssociation`` and its ``Course``.
+
+    ``courses`` maps the course with the association's study loads (``course_loads``); by default
+    ``map_course``, a connector may pass one that keeps the result for the same course object."""
     result = association.result
     if result is None or not is_awarded(association):
         raise Unmappable("not-awarded", "the association has no completed, passed result")
     if association.person_id is None:
         raise Unmappable("learner", "the association names no person")
-    # The association's own load overrides the course's (OOAPI: "only required when the studyload for the
-    # individual student/enrolment is different"); the result's load is only a fallback.
-    credential = map_course(
-        course,
-        ctx,
-        preferred=[association.study_load] if association.study_load else (),
-        fallback=[result.study_load] if result.study_load else (),
-    )
+    loads = course_loads(association)
+    if courses is None:
+        credential = map_course(course, ctx, preferred=loads[0], fallback=loads[1])
+    else:
+        credential = courses(course, loads)
     identifiers = [LearnerIdentifier(scheme="local", value=association.person_id, member=ctx.member_id)]
     if esi:
         identifiers.insert(0, LearnerIdentifier(scheme="esi", value=esi))

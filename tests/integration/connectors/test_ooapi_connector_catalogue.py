@@ -4,11 +4,13 @@ repeated lookup is one GET. A member that ignores ``expand`` still answers, at o
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
+import msgspec
 import pytest
 from ooapi_sandbox_support import SHARED, Mint
 
@@ -18,6 +20,7 @@ from adapters.connectors.sandbox import ooapi as sandbox_ooapi
 from contracts.credentials import AwardingBody
 
 MEMBER = "uni-a.ac.uk"
+EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
 def connector(
@@ -96,3 +99,49 @@ async def test_a_member_that_does_not_expand_is_asked_for_each_offering(
     ]
     again = await paths_of_one_fetch(sandbox, conn, person_id)
     assert len(again) == 1  # offerings are kept too
+
+
+def _without_fetch_time(records: list[Any]) -> list[Any]:
+    return sorted(
+        (
+            msgspec.structs.replace(r, provenance=msgspec.structs.replace(r.provenance, fetched_at=EPOCH))
+            for r in records
+        ),
+        key=lambda r: r.id,
+    )
+
+
+async def test_records_of_kept_courses_equal_those_mapped_afresh(
+    sandbox: RunningSandbox,
+    session: aiohttp.ClientSession,
+    mint: Mint,
+    person_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A kept course's mapping is reused while the course object is the one kept; a course fetched anew
+    (the catalogue entry expired) is mapped anew, so a member's change to it shows."""
+    token = mint()
+    keeping, fresh = connector(sandbox, session, token, ttl=300), connector(sandbox, session, token, ttl=0)
+    deadline = time.monotonic() + 10
+    first = await keeping.fetch_credentials(person_id, deadline)
+    again = await keeping.fetch_credentials(person_id, deadline)
+    assert [r.credential for r in again] == [r.credential for r in first]
+    assert _without_fetch_time(again) == _without_fetch_time(
+        await fresh.fetch_credentials(person_id, deadline)
+    )
+
+    plain = sandbox_ooapi.course_json
+
+    def renamed(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        body = plain(*args, **kwargs)
+        body["name"] = [{"language": "en-GB", "value": "Renamed by the member"}]
+        return body
+
+    monkeypatch.setattr(sandbox_ooapi, "course_json", renamed)
+    assert {r.credential.title for r in await keeping.fetch_credentials(person_id, deadline)} != {
+        "Renamed by the member"
+    }  # still the kept course
+    keeping._courses.clear()  # type: ignore[union-attr]  # the catalogue entries expire
+    assert {r.credential.title for r in await keeping.fetch_credentials(person_id, deadline)} == {
+        "Renamed by the member"
+    }
