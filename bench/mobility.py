@@ -337,7 +337,7 @@ def main() -> None:
         # Unmeasured first, as long as a measured run: both worker processes' pools and statement caches,
         # and the tables and indexes past their first pages. A shorter warm-up left the first measured
         # pair the slowest in every run.
-        _wrk(gw, "/v1/mobility-requests", creations(), auth, args.seconds)
+        warm = _wrk(gw, "/v1/mobility-requests", creations(), auth, args.seconds)
         asyncio.run(_floor_creations(gw.dsn, args.seconds, document, revision))
         for _ in range(args.pairs):
             http_runs.append(_wrk(gw, "/v1/mobility-requests", creations(), auth, args.seconds))
@@ -347,6 +347,11 @@ def main() -> None:
 
         # Actions over HTTP on the requests the HTTP runs created: review (v1 -> v2), then decide (v2 -> v3).
         submitted = asyncio.run(_ids(gw.dsn, "submitted", 1, client.client_id))
+        # Every creation answered was a creation, not a replay: one submitted request per request wrk
+        # counted (plus the check's), give or take the requests still in flight when a run stopped.
+        sent = warm.requests + sum(h.requests for h in http_runs) + 1
+        if len(submitted) < 0.99 * sent:
+            raise SystemExit(f"only {len(submitted)} requests created for {sent} creation requests answered")
         review_script = _script(tmp_dir, "review", {"registrar": "reg-1"}, submitted, "review", 1)
         review = _wrk(gw, "/v1/mobility-requests", review_script, auth, args.seconds)
         reviewed = asyncio.run(_ids(gw.dsn, "under_review", 2, client.client_id))
@@ -381,6 +386,7 @@ def main() -> None:
         f" worst p99 {max(h.p99_ms for h in http_runs):.1f} ms"
         f" (target >= 1000/s with p99 <= 50 ms: {verdict})"
     )
+    print(f"  requests created: {len(submitted)} for {sent} creation requests answered (no replays)")
     print(f"  reviews    HTTP  {_http(review)}   (ids available: {len(submitted)})")
     print(f"  reviews    floor {_floor(floor_review)}   ratio {review.rps / floor_review.rps:.2f}")
     print(f"  decisions  HTTP  {_http(decide)}   (ids available: {len(reviewed)})")

@@ -164,9 +164,13 @@ async def _call_member(
         try:
             if deadline <= started:
                 raise TimeoutError  # expired before the call: send nothing
-            # No timer of its own: ``fan_out`` cancels this task at the overall deadline (the branch below),
-            # and the member's own deadline is its policy's (``with_deadline``).
-            value = await call(deadline)
+            # A timer of its own although ``fan_out`` cancels the task at the deadline anyway: a task that
+            # ends itself at the deadline is done when ``fan_out`` looks; one cancelled from outside may
+            # still be unwinding its HTTP call then, and W2's p50 over the deadline went from 8 to 15 ms
+            # without this timer.
+            loop = asyncio.get_running_loop()
+            async with asyncio.timeout_at(loop.time() + (deadline - started)):
+                value = await call(deadline)
         except asyncio.CancelledError:
             _annotate(
                 span,
