@@ -184,13 +184,7 @@ class Client:
     bench: BenchClient
 
     def toml(self) -> str:
-        public = self.bench.key.as_dict(private=False)
-        fields = ", ".join(f"{k} = {msgspec.json.encode(v).decode()}" for k, v in public.items())
-        return (
-            f'\n[[members.clients]]\nclient_id = "{self.bench.client_id}"\n'
-            f"scopes = {msgspec.json.encode(SCOPES).decode()}\n"
-            f"[members.clients.keys]\njwks = {{ keys = [{{ {fields} }}] }}\n"
-        )
+        return self.bench.toml(SCOPES)
 
 
 def _client(member: str) -> Client:
@@ -248,6 +242,27 @@ class Lookup:
 
     def paths(self, members: list[str] | None = None) -> list[str]:
         return [self.path(members, esi) for esi in self.learners]
+
+    def load(
+        self,
+        lua: Path,
+        *,
+        seconds: float,
+        connections: int,
+        members: list[str] | None = None,
+        deadline_ms: int | None = None,
+    ) -> Run:
+        """A wrk run of lookups cycling through the learners (``lua`` counts partial answers), with the
+        gateway's CPU per lookup."""
+        return run_wrk(
+            self.url(members),
+            seconds=seconds,
+            connections=connections,
+            headers=self.headers(deadline_ms),
+            lua=lua,
+            paths=self.paths(members),
+            cpu=self.gw.cpu_seconds,
+        )
 
     def headers(self, deadline_ms: int | None = None) -> dict[str, str]:
         headers = {"Authorization": f"Bearer {self.token(self.caller)}"}
@@ -482,22 +497,13 @@ def main() -> None:
                     chosen, link=args.link, env=traced, workers=args.workers, learners=learner_ids
                 ) as lookup:
                     expect_healthy(lookup, chosen)
-                    url = lookup.url()
-                    run_wrk(url, seconds=1, connections=args.connections, headers=lookup.headers())
+                    run_wrk(lookup.url(), seconds=1, connections=args.connections, headers=lookup.headers())
                     if n != 1:
                         runs_n = [
                             table.add(
                                 label,
                                 "gateway, traced (production)",
-                                run_wrk(
-                                    url,
-                                    seconds=seconds,
-                                    connections=args.connections,
-                                    headers=lookup.headers(),
-                                    lua=lua,
-                                    paths=lookup.paths(),
-                                    cpu=lookup.gw.cpu_seconds,
-                                ),
+                                lookup.load(lua, seconds=seconds, connections=args.connections),
                                 calls,
                             )
                             for _ in range(2 if n <= 20 else 1)
@@ -526,15 +532,7 @@ def main() -> None:
                         table.add(
                             "W3 N=20",
                             "20 healthy (same gateway)",
-                            run_wrk(
-                                lookup.url(twenty),
-                                seconds=seconds,
-                                connections=args.connections,
-                                headers=lookup.headers(),
-                                lua=lua,
-                                paths=lookup.paths(twenty),
-                                cpu=lookup.gw.cpu_seconds,
-                            ),
+                            lookup.load(lua, seconds=seconds, connections=args.connections, members=twenty),
                             calls,
                         )
                     )
@@ -542,14 +540,8 @@ def main() -> None:
                         table.add(
                             "W3 N=20",
                             "17 healthy + refused, malformed, 503",
-                            run_wrk(
-                                lookup.url(w3_members),
-                                seconds=seconds,
-                                connections=args.connections,
-                                headers=lookup.headers(),
-                                lua=lua,
-                                paths=lookup.paths(w3_members),
-                                cpu=lookup.gw.cpu_seconds,
+                            lookup.load(
+                                lua, seconds=seconds, connections=args.connections, members=w3_members
                             ),
                         )
                     )
@@ -581,14 +573,12 @@ def main() -> None:
                         table.add(
                             "R26 N=20",
                             f"20 healthy, c={args.r26_connections}, T={deadline_ms} ms",
-                            run_wrk(
-                                lookup.url(twenty),
+                            lookup.load(
+                                lua,
                                 seconds=seconds,
                                 connections=args.r26_connections,
-                                headers=lookup.headers(deadline_ms),
-                                lua=lua,
-                                paths=lookup.paths(twenty),
-                                cpu=lookup.gw.cpu_seconds,
+                                members=twenty,
+                                deadline_ms=deadline_ms,
                             ),
                             calls,
                         )
@@ -597,14 +587,12 @@ def main() -> None:
                         table.add(
                             "R26 N=20",
                             f"19 healthy + 1 hung, c={args.r26_connections}",
-                            run_wrk(
-                                lookup.url(hung_members),
+                            lookup.load(
+                                lua,
                                 seconds=seconds,
                                 connections=args.r26_connections,
-                                headers=lookup.headers(deadline_ms),
-                                lua=lua,
-                                paths=lookup.paths(hung_members),
-                                cpu=lookup.gw.cpu_seconds,
+                                members=hung_members,
+                                deadline_ms=deadline_ms,
                             ),
                         )
                     )
@@ -625,14 +613,12 @@ def main() -> None:
                     run = table.add(
                         f"W2 N={n}",
                         f"1 slow ({slow_s:g} s), T={deadline_ms} ms, c={args.w2_connections}",
-                        run_wrk(
-                            lookup.url(chosen_ids),
+                        lookup.load(
+                            lua,
                             seconds=seconds,
                             connections=args.w2_connections,
-                            headers=lookup.headers(deadline_ms),
-                            lua=lua,
-                            paths=lookup.paths(chosen_ids),
-                            cpu=lookup.gw.cpu_seconds,
+                            members=chosen_ids,
+                            deadline_ms=deadline_ms,
                         ),
                     )
                     outcome = one_lookup(lookup, chosen_ids, deadline_ms)
@@ -694,7 +680,6 @@ def _floors(
 ) -> Run:
     """W1 N=1: the gateway, an nginx proxy hop and express-gateway to the same member, alternated."""
     path = f"/persons/{site.person_ids[ESI]}/course-offering-associations?pageSize=100&pageNumber=1"
-    url = lookup.url()
     with contextlib.ExitStack() as stack:
         proxy = stack.enter_context(nginx_proxy(site.port))
         eg: Proxy | None = None
@@ -717,15 +702,7 @@ def _floors(
                 table.add(
                     "W1 N=1",
                     "gateway, traced (production)",
-                    run_wrk(
-                        url,
-                        seconds=seconds,
-                        connections=args.connections,
-                        headers=lookup.headers(),
-                        lua=lua,
-                        paths=lookup.paths(),
-                        cpu=lookup.gw.cpu_seconds,
-                    ),
+                    lookup.load(lua, seconds=seconds, connections=args.connections),
                     calls,
                 )
             )
@@ -808,15 +785,7 @@ def _w7(
                     table.add(
                         "W1/W7 N=5",
                         name,
-                        run_wrk(
-                            lookup.url(),
-                            seconds=seconds,
-                            connections=args.connections,
-                            headers=lookup.headers(),
-                            lua=lua,
-                            paths=lookup.paths(),
-                            cpu=lookup.gw.cpu_seconds,
-                        ),
+                        lookup.load(lua, seconds=seconds, connections=args.connections),
                         calls,
                     )
                 )

@@ -69,12 +69,13 @@ class BenchClient:
     alg: str
     key: Any
 
-    def toml(self) -> str:
+    def toml(self, scopes: list[str] | None = None) -> str:
+        """The client's entry in a consortium file (``scopes``: the harness's ``SCOPES`` by default)."""
         public = self.key.as_dict(private=False)
         fields = ", ".join(f"{k} = {msgspec.json.encode(v).decode()}" for k, v in public.items())
         return (
             f'\n[[members.clients]]\nclient_id = "{self.client_id}"\n'
-            f"scopes = {msgspec.json.encode(SCOPES).decode()}\n"
+            f"scopes = {msgspec.json.encode(SCOPES if scopes is None else scopes).decode()}\n"
             f"[members.clients.keys]\njwks = {{ keys = [{{ {fields} }}] }}\n"
         )
 
