@@ -306,9 +306,7 @@ class OoapiConnector:
         offering_id = association.course_offering_id
         if offering_id is None or self._courses is None or self._offerings is None:
             return None
-        offering = association.course_offering
-        if offering is None or offering.course_offering_id != offering_id:
-            offering = self._offerings.get(offering_id)
+        offering = _expanded(association) or self._offerings.get(offering_id)
         if offering is None or offering.course_id is None:
             return None
         return self._courses.get(offering.course_id)
@@ -322,8 +320,8 @@ class OoapiConnector:
         if offering_id is None:
             return MappingIssue(source, "offering", "the association names no course offering")
         try:
-            offering = association.course_offering
-            if offering is None or offering.course_offering_id != offering_id:
+            offering = _expanded(association)
+            if offering is None:
                 offering = await self._kept(
                     self._offerings,
                     offering_id,
@@ -400,6 +398,14 @@ class OoapiConnector:
         if mapped is not None:
             mapped[key] = (course, credential)
         return credential
+
+
+def _expanded(association: Association) -> Offering | None:
+    """The association's offering as the member expanded it, if it is the one the association names."""
+    offering = association.course_offering
+    if offering is None or offering.course_offering_id != association.course_offering_id:
+        return None
+    return offering
 
 
 def _matches(credential: MicroCredential, filters: CatalogueFilters) -> bool:
