@@ -1,6 +1,13 @@
 """The append-only, hash-chained audit log (R22): ``chain`` appends, ``verify`` checks, ``cli`` exposes it."""
 
-from gateway.audit.chain import APPEND_ARITY, AuditEntry, append, append_sql, current_trace_id
+from gateway.audit.chain import (
+    APPEND_ARITY,
+    AuditEntry,
+    append,
+    append_sql,
+    current_trace_id,
+    first_entry_sql,
+)
 from gateway.audit.verify import BrokenLink, VerifyReport, verify
 
 __all__ = [
@@ -11,5 +18,6 @@ __all__ = [
     "append",
     "append_sql",
     "current_trace_id",
+    "first_entry_sql",
     "verify",
 ]

@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-__all__ = ["APPEND_ARITY", "AuditEntry", "append", "append_sql", "current_trace_id"]
+__all__ = ["APPEND_ARITY", "AuditEntry", "append", "append_sql", "current_trace_id", "first_entry_sql"]
 
 APPEND_ARITY = 11
 
@@ -58,6 +58,38 @@ def append_sql(first: int = 1) -> str:
     params[5] += "::uuid"
     params[10] += "::jsonb"
     return f"audit_append({', '.join(params)})"
+
+
+def first_entry_sql(first: int, at: str, source: str) -> str:
+    """CTE members that start a new stream with its first entry, inside a writer's own statement.
+
+    For a stream that cannot exist yet (named after a fresh id): two inserts where ``audit_append`` would run
+    a function of three statements. Parameters ``$first..$first+10`` are ``entry.args()``, as for
+    ``append_sql``; ``at`` is the entry's time (a timestamptz expression); the entry is written once for each
+    row of the CTE ``source`` (one row when the write goes ahead, none when it does not). Defines
+    ``audit_entry``, ``audit_head`` and ``audit`` (the new entry's ``seq``). A stream that exists after all
+    makes the statement fail on ``audit_heads``' key: nothing is written, the chain is never forked.
+    """
+    stream, action, inst, client, sub, learner, resource, purpose, outcome, trace, details = (
+        f"${first + i}" for i in range(APPEND_ARITY)
+    )
+    fields = f"{action}::text, {inst}::text, {client}::text, {sub}::text, {learner}::uuid, {resource}::text"
+    fields += f", {purpose}::text, {outcome}::text, {trace}::text"
+    # Only numbered parameters and the caller's fixed expressions are spliced in, never a value.
+    return f"""audit_entry AS (
+    SELECT e.at, e.details,
+           audit_hash('\\x'::bytea, {stream}::text, 1, e.at, {fields}, e.details) AS hash
+    FROM {source},
+         LATERAL (SELECT date_trunc('milliseconds', {at}) AS at,
+                         coalesce({details}::jsonb, '{{}}'::jsonb) AS details) AS e
+), audit_head AS (
+    INSERT INTO audit_heads (stream, seq, hash) SELECT {stream}::text, 1, hash FROM audit_entry
+), audit AS (
+    INSERT INTO audit_entries (stream, seq, at, action, actor_institution, actor_client, actor_sub, learner,
+                               resource, purpose, outcome, trace_id, details, prev_hash, hash)
+    SELECT {stream}::text, 1, at, {fields}, details, '\\x'::bytea, hash FROM audit_entry
+    RETURNING seq
+)"""  # noqa: S608
 
 
 async def append(conn: asyncpg.Connection, entry: AuditEntry) -> int:

@@ -22,7 +22,7 @@ from typing import Any
 
 import asyncpg
 
-from gateway.audit import APPEND_ARITY, AuditEntry, append_sql
+from gateway.audit import APPEND_ARITY, AuditEntry, append_sql, first_entry_sql
 from gateway.mobility.models import MobilityEvent, MobilityRequestSummary
 
 __all__ = [
@@ -45,7 +45,7 @@ __all__ = [
 _CREATE_FIXED = 19
 _ACTION_FIXED = 22
 
-# The f-strings below only splice in append_sql(n): a fixed call expression of numbered parameters.
+# The f-strings below only splice in append_sql(n) and first_entry_sql(n, ...): fixed SQL, numbered params.
 INSERT_REQUEST = f"""
 WITH guard AS (
     SELECT pg_try_advisory_xact_lock(hashtextextended($9 || ' ' || $11, 0)) AS free,
@@ -74,9 +74,7 @@ WITH guard AS (
 ), deliveries AS (
     INSERT INTO webhook_deliveries (event_id, member)
     SELECT ev.id, m.id FROM ev JOIN members m ON m.id IN ($3, $4) AND m.webhook_url IS NOT NULL
-), audit AS (
-    SELECT {append_sql(_CREATE_FIXED + 1)} AS seq FROM req
-)
+), {first_entry_sql(_CREATE_FIXED + 1, "$7::timestamptz", "req")}
 SELECT g.free, g.current, (SELECT count(*) FROM audit) AS written,
        p.fingerprint, p.status, p.headers, p.body
 FROM guard g LEFT JOIN prior p ON true

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import uuid
 
 import asyncpg
 import pytest
 
-from gateway.audit import AuditEntry, append, verify
+from gateway.audit import AuditEntry, append, first_entry_sql, verify
 from gateway.cli import main
 
 
@@ -93,6 +94,54 @@ async def test_a_rolled_back_append_leaves_nothing(conn: asyncpg.Connection) -> 
     assert await conn.fetchval("SELECT count(*) FROM audit_entries") == 0
     assert await append(conn, entry("r", 1)) == 1
     assert (await verify(conn)).ok
+
+
+def _first_entry_statement() -> str:
+    # A writer's statement: a business row in ``go`` (here: one row when $1 is true), then the stream's start.
+    return f"""
+WITH go AS (SELECT 1 AS one WHERE $1::boolean), {first_entry_sql(3, "$2::timestamptz", "go")}
+SELECT (SELECT count(*) FROM audit) AS written
+"""  # noqa: S608
+
+
+async def test_a_stream_started_inside_a_statement_verifies_and_chains_on(conn: asyncpg.Connection) -> None:
+    at = dt.datetime(2026, 11, 23, 9, 30, 15, 123456, tzinfo=dt.UTC)
+    started = entry(
+        "in-statement", 0, learner=uuid.uuid4(), purpose="credit-transfer", sub="r1", trace_id="ab" * 16
+    )
+    assert await conn.fetchval(_first_entry_statement(), True, at, *started.args()) == 1
+    row = await conn.fetchrow("SELECT * FROM audit_entries WHERE stream = 'in-statement'")
+    # Stored at millisecond precision, as audit_append stores its entries.
+    assert (row["seq"], row["at"], bytes(row["prev_hash"])) == (1, at.replace(microsecond=123000), b"")
+    assert json.loads(row["details"]) == {"to": "under_review", "n": 0, "note": "réexamen"}
+    head = await conn.fetchrow("SELECT seq, hash FROM audit_heads WHERE stream = 'in-statement'")
+    assert (head["seq"], bytes(head["hash"])) == (1, bytes(row["hash"]))
+    report = await verify(conn)  # every hash recomputed independently, in Python
+    assert report.ok, report
+    assert report.entries == 1
+    # audit_append goes on from it.
+    assert await append(conn, entry("in-statement", 1)) == 2
+    report = await verify(conn, "in-statement")
+    assert report.ok, report
+    assert report.entries == 2
+
+
+async def test_a_statement_that_writes_nothing_starts_no_stream(conn: asyncpg.Connection) -> None:
+    written = await conn.fetchval(
+        _first_entry_statement(), False, dt.datetime.now(dt.UTC), *entry("no", 0).args()
+    )
+    assert written == 0
+    assert await conn.fetchval("SELECT count(*) FROM audit_heads") == 0
+
+
+async def test_starting_a_stream_that_exists_fails_and_forks_nothing(conn: asyncpg.Connection) -> None:
+    assert await append(conn, entry("taken", 0)) == 1
+    with pytest.raises(asyncpg.UniqueViolationError):
+        await conn.fetchval(
+            _first_entry_statement(), True, dt.datetime.now(dt.UTC), *entry("taken", 1).args()
+        )
+    assert await conn.fetchval("SELECT count(*) FROM audit_entries WHERE stream = 'taken'") == 1
+    assert (await verify(conn, "taken")).ok
 
 
 @pytest.mark.parametrize(
