@@ -36,6 +36,7 @@ from gateway.lookup.members import Federation
 from gateway.lookup.routes import CatalogueController, CredentialsController, LearnerCredentialsController
 from gateway.lookup.service import LookupService
 from gateway.members.routes import MembersController
+from gateway.mobility.closing import Closer, closing
 from gateway.mobility.routes import MobilityRequestsController
 from gateway.mobility.routes import events as mobility_events
 from gateway.ops.routes import healthz, readyz
@@ -88,6 +89,8 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
                 config = RelayConfig.from_settings(settings)
                 relay = Relay(pool, settings.signing_keys_dir, config, tracer=telemetry.tracer)
                 await stack.enter_async_context(running(relay))
+            closer = Closer(pool, interval=settings.mobility_close_interval, tracer=telemetry.tracer)
+            await stack.enter_async_context(closing(closer))
             key_source = RegistryKeySource(
                 tracer=telemetry.tracer, allow_insecure_loopback=settings.outbound_allow_loopback
             )

@@ -51,6 +51,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     # relay` beside it). Timeout per delivery 15-30 s (R30); the first retry waits up to `retry_base` s.
     relay_enabled: bool = True
     relay_poll_interval: Annotated[float, Meta(gt=0, le=60)] = 0.5
+    # Decided mobility requests are closed by the gateway once their appeal window has ended: how often
+    # each serving process looks for them.
+    mobility_close_interval: Annotated[float, Meta(gt=0, le=86_400)] = 60.0
     webhook_timeout: Annotated[float, Meta(gt=0, le=60)] = 15.0
     webhook_retry_base: Annotated[float, Meta(gt=0, le=3600)] = 5.0
     # Federated lookup (R25-R27): the overall deadline of a lookup (a client may ask for less with the

@@ -8,6 +8,7 @@ wrong party -> 403; no If-Match -> 428; stale If-Match -> 412; not allowed from 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from typing import Any
 
@@ -16,6 +17,7 @@ import msgspec
 from contracts.errors import (
     Forbidden,
     IdempotencyKeyInUse,
+    IllegalTransition,
     InvalidRequest,
     NotFound,
     PreconditionFailed,
@@ -49,9 +51,20 @@ from gateway.mobility.workflow import Action, Schedule
 from gateway.recognition.models import EvaluationRequest, RecognisingMember
 from gateway.recognition.service import EngineCache
 
-__all__ = ["COLLECTION", "AnyActionBody", "create", "etag", "get", "take_action"]
+__all__ = [
+    "COLLECTION",
+    "SYSTEM_CLIENT",
+    "AnyActionBody",
+    "close_expired",
+    "create",
+    "etag",
+    "get",
+    "take_action",
+]
 
 COLLECTION = "/v1/mobility-requests"
+
+log = logging.getLogger(__name__)
 
 AnyActionBody = ActionBody | InfoRequestBody | InfoResponseBody | AssignBody | AppealBody | DecisionBody
 
@@ -66,6 +79,10 @@ EVENT_TYPES: dict[Action | str, str] = {
     "withdraw": "mobility_request.withdrawn",
     "close": "mobility_request.closed",
 }
+# The gateway itself, when it acts on the consortium's rules rather than on a member's call (closing a
+# decision once its appeal window has ended). Not a member client id: those are registered URLs or names.
+SYSTEM_CLIENT = "consortium-gateway"
+_CLOSED_NOTE = "closed by the gateway: the appeal window ended"
 # Rounds of recognition agreement changes racing a creation before it gives up (each reloads the engine).
 _REVISION_RETRIES = 3
 
@@ -394,38 +411,22 @@ def _changed(
     return msgspec.structs.replace(request, **changes), rows
 
 
-async def take_action(
-    conn: Any,
-    principal: Principal,
-    request_id: str,
+def _action_write(
+    request: StoredRequest,
+    rid: uuid.UUID,
     action: Action,
     body: AnyActionBody,
+    actor: Actor,
+    now: dt.datetime,
     *,
-    path: str,
-    if_match: str | None,
     key: str | None,
-) -> Reply:
-    """One registrar (or party) action on a request, under If-Match; replayed for a known key."""
-    idempotency_key = check_key(key, required=action == "decide")  # R29: creates and decisions
-    rid = _request_id(request_id)
-    expected = fingerprint("POST", path, body)
-    loaded = await store.load_for_action(
-        conn, rid, principal.institution, principal.client_id, idempotency_key
-    )
-    if loaded.prior is not None:
-        return replay(loaded.prior, expected)
-    if loaded.document is None:
-        raise NotFound("no such mobility request", field="id")
-    request = _stored.decode(loaded.document)
-    party = workflow.party_of(principal.institution, request.home_member, request.host_member)
-    assert party is not None  # the query only finds requests the caller is party to
-    workflow.check_party(action, party)
-    _check_if_match(if_match, request.version)
-    now = _now()
+    fingerprint: bytes,
+) -> tuple[store.ActionWrite, bytes, dict[str, str]]:
+    """The conditional write of ``action`` by ``actor`` (its audit entry, event and idempotency record), the
+    response body and headers; ``IllegalTransition`` when the state or the appeal rules do not allow it."""
     state = workflow.transition(
         request.state, action, round_=request.round, appeal_until=request.appeal_until, now=now
     )
-    actor = Actor(institution=principal.institution, client_id=principal.client_id, registrar=body.registrar)
     changed, decision_rows = _changed(request, action, body, state, actor, now)
     encoded = _encode(changed)
     headers = {"ETag": etag(changed.version)}
@@ -455,25 +456,59 @@ async def take_action(
         round=changed.round,
         appeal_until=changed.appeal_until,
         decisions_json=_encode(decision_rows).decode(),
-        institution=principal.institution,
-        client_id=principal.client_id,
-        key=idempotency_key,
-        fingerprint=expected,
+        institution=actor.institution,
+        client_id=actor.client_id,
+        key=key,
+        fingerprint=fingerprint,
         response=_response(200, encoded, headers),
         event=event,
         audit=AuditEntry(
             stream=f"mobility:{rid}",
             action=f"mobility.{action}",
-            institution=principal.institution,
-            client_id=principal.client_id,
+            institution=actor.institution,
+            client_id=actor.client_id,
             resource=f"mobility-request/{rid}",
             outcome=f"{state}:{body.outcome}" if isinstance(body, DecisionBody) else state,
-            sub=body.registrar,
+            sub=actor.registrar,
             learner=_learner_uuid(request.learner),
             purpose=request.purpose,
             trace_id=current_trace_id(),
             details=details,
         ),
+    )
+    return write, encoded, headers
+
+
+async def take_action(
+    conn: Any,
+    principal: Principal,
+    request_id: str,
+    action: Action,
+    body: AnyActionBody,
+    *,
+    path: str,
+    if_match: str | None,
+    key: str | None,
+) -> Reply:
+    """One registrar (or party) action on a request, under If-Match; replayed for a known key."""
+    idempotency_key = check_key(key, required=action == "decide")  # R29: creates and decisions
+    rid = _request_id(request_id)
+    expected = fingerprint("POST", path, body)
+    loaded = await store.load_for_action(
+        conn, rid, principal.institution, principal.client_id, idempotency_key
+    )
+    if loaded.prior is not None:
+        return replay(loaded.prior, expected)
+    if loaded.document is None:
+        raise NotFound("no such mobility request", field="id")
+    request = _stored.decode(loaded.document)
+    party = workflow.party_of(principal.institution, request.home_member, request.host_member)
+    assert party is not None  # the query only finds requests the caller is party to
+    workflow.check_party(action, party)
+    _check_if_match(if_match, request.version)
+    actor = Actor(institution=principal.institution, client_id=principal.client_id, registrar=body.registrar)
+    write, encoded, headers = _action_write(
+        request, rid, action, body, actor, _now(), key=idempotency_key, fingerprint=expected
     )
     try:
         result = await store.apply_action(conn, write)
@@ -487,6 +522,30 @@ async def take_action(
     if not result.written:
         await _why_not_written(conn, principal, rid, request.version, action)
     return Reply(status=200, body=encoded, headers=headers)
+
+
+async def close_expired(conn: Any, *, limit: int, now: dt.datetime | None = None) -> int:
+    """Close up to ``limit`` decided requests whose appeal window has ended; how many this call closed.
+
+    Each closure is the host's ``close``, taken by the gateway itself (client ``SYSTEM_CLIENT``, no
+    registrar): the same conditional write, audit entry and event. Another process closing the same request
+    first, or a party acting on it meanwhile, wins; this call then skips it.
+    """
+    now = now or _now()
+    closed = 0
+    for document in await store.expired_decisions(conn, now, limit):
+        request = _stored.decode(document)
+        rid = uuid.UUID(request.id)
+        actor = Actor(institution=request.host_member, client_id=SYSTEM_CLIENT)
+        body = ActionBody(registrar=SYSTEM_CLIENT, note=_CLOSED_NOTE)
+        try:
+            write, _, _ = _action_write(request, rid, "close", body, actor, now, key=None, fingerprint=b"")
+        except IllegalTransition:  # the document disagrees with its columns: leave it to a person
+            log.warning("a decided request cannot be closed", extra={"request_id": request.id})
+            continue
+        result = await store.apply_action(conn, write)
+        closed += result.written
+    return closed
 
 
 async def _why_not_written(

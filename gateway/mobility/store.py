@@ -34,6 +34,7 @@ __all__ = [
     "WriteResult",
     "apply_action",
     "document",
+    "expired_decisions",
     "insert_request",
     "list_events",
     "list_requests",
@@ -138,6 +139,14 @@ SELECT version, state FROM mobility_requests WHERE id = $1 AND (home_member = $2
 DOCUMENT = """
 SELECT version, document::text AS document FROM mobility_requests
 WHERE id = $1 AND (home_member = $2 OR host_member = $2)
+"""
+
+# Decided requests whose appeal window has ended, oldest first (the partial index of migration 0010).
+EXPIRED_DECISIONS = """
+SELECT document::text AS document FROM mobility_requests
+WHERE state = 'decided' AND appeal_until < $1
+ORDER BY appeal_until
+LIMIT $2
 """
 
 # The queue: only requests the caller is party to (R14), in id order (ids are time-ordered, so this is
@@ -362,6 +371,12 @@ async def document(
 ) -> tuple[int, str] | None:
     row = await conn.fetchrow(DOCUMENT, request_id, institution)
     return None if row is None else (row["version"], row["document"])
+
+
+async def expired_decisions(conn: asyncpg.Connection, now: dt.datetime, limit: int) -> list[str]:
+    """Documents of up to ``limit`` decided requests whose appeal window ended before ``now``."""
+    rows = await conn.fetch(EXPIRED_DECISIONS, now, limit)
+    return [r["document"] for r in rows]
 
 
 async def list_requests(
