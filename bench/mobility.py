@@ -156,7 +156,6 @@ async def _floor_creations(
     created: list[uuid.UUID] = []
     latencies: list[float] = []
     deadline = time.monotonic() + seconds
-    response = store.StoredResponse(status=201, headers_json="{}", body=document)
 
     async def worker(conn: asyncpg.Connection) -> None:
         while time.monotonic() < deadline:
@@ -174,7 +173,7 @@ async def _floor_creations(
                 items_json=ITEMS,
                 key=str(rid),
                 fingerprint=b"\0" * 32,
-                response=response,
+                response_headers_json="{}",
                 event=store.Event(id=uuid.uuid4(), type="mobility_request.submitted", payload='{"id": "x"}'),
                 revision=revision,
                 audit=_audit(rid, "submit"),

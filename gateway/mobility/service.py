@@ -260,7 +260,7 @@ async def create(
             items_json=_encode(items).decode(),
             key=idempotency_key,
             fingerprint=expected,
-            response=_response(201, encoded, headers),
+            response_headers_json=_encode(headers).decode(),
             event=event,
             revision=revision,
             audit=AuditEntry(

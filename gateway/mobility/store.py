@@ -43,14 +43,14 @@ __all__ = [
     "state_of",
 ]
 
-_CREATE_FIXED = 19
+_CREATE_FIXED = 18
 _ACTION_FIXED = 22
 
 # The f-strings below only splice in append_sql(n) and first_entry_sql(n, ...): fixed SQL, numbered params.
 INSERT_REQUEST = f"""
 WITH guard AS (
     SELECT pg_try_advisory_xact_lock(hashtextextended($9 || ' ' || $11, 0)) AS free,
-           (SELECT revision FROM recognition_revision) = $19 AS current
+           (SELECT revision FROM recognition_revision) = $18 AS current
 ), prior AS (
     SELECT fingerprint, status, headers::text AS headers, body FROM idempotency_keys
     WHERE client_id = $9 AND key = $11
@@ -59,7 +59,7 @@ WITH guard AS (
 ), req AS (
     INSERT INTO mobility_requests (id, learner_ref, home_member, host_member, state, version, purpose, due_at,
                                    created_by, created_at, updated_at, document)
-    SELECT $1, $2, $3, $4, 'submitted', 1, $5, $8, $9, $7, $7, $6::json FROM go
+    SELECT $1, $2, $3, $4, 'submitted', 1, $5, $8, $9, $7, $7, $6::text::json FROM go
     RETURNING id
 ), items AS (
     INSERT INTO mobility_items (request_id, position, credential_id, evaluated)
@@ -67,10 +67,10 @@ WITH guard AS (
     FROM req, jsonb_to_recordset($10::jsonb) AS x(position smallint, credential_id text, evaluated text)
 ), idem AS (
     INSERT INTO idempotency_keys (client_id, key, fingerprint, status, headers, body, created_at)
-    SELECT $9, $11, $12, $13, $14::jsonb, $15, $7 FROM req
+    SELECT $9, $11, $12, $13, $14::jsonb, $6::text, $7 FROM req
 ), ev AS (
     INSERT INTO events (id, type, occurred_at, members, payload)
-    SELECT $16, $17, $7, ARRAY[$3, $4]::text[], $18::jsonb FROM req
+    SELECT $15, $16, $7, ARRAY[$3, $4]::text[], $17::jsonb FROM req
     RETURNING id
 ), deliveries AS (
     INSERT INTO webhook_deliveries (event_id, member)
@@ -237,7 +237,9 @@ class CreateWrite:
     items_json: str
     key: str
     fingerprint: bytes
-    response: StoredResponse
+    # The response stored with the idempotency key: 201, these headers, and the document as its body (a
+    # creation answers with the request it created, so the document is sent once and stored twice).
+    response_headers_json: str
     event: Event
     revision: int
     audit: AuditEntry
@@ -298,9 +300,8 @@ async def insert_request(conn: asyncpg.Connection, w: CreateWrite) -> WriteResul
         w.items_json,
         w.key,
         w.fingerprint,
-        w.response.status,
-        w.response.headers_json,
-        w.response.body,
+        201,
+        w.response_headers_json,
         w.event.id,
         w.event.type,
         w.event.payload,
