@@ -25,6 +25,7 @@ from gateway.auth.routes import oauth_error_response, whoami
 from gateway.auth.routes import routes as oauth_routes
 from gateway.auth.service import AuthService
 from gateway.auth.trust import TrustStore
+from gateway.background import in_background
 from gateway.config import Settings
 from gateway.conversions.routes import ConversionsController, FrameworksController
 from gateway.db.deps import provide_connection
@@ -36,7 +37,7 @@ from gateway.lookup.members import Federation
 from gateway.lookup.routes import CatalogueController, CredentialsController, LearnerCredentialsController
 from gateway.lookup.service import LookupService
 from gateway.members.routes import MembersController
-from gateway.mobility.closing import Closer, closing
+from gateway.mobility.closing import Closer
 from gateway.mobility.routes import MobilityRequestsController
 from gateway.mobility.routes import events as mobility_events
 from gateway.ops.routes import healthz, readyz
@@ -47,7 +48,7 @@ from gateway.recognition.routes import AgreementsController, EquivalencesControl
 from gateway.recognition.routes import evaluate as recognition_evaluate
 from gateway.recognition.service import EngineCache
 from gateway.telemetry import Telemetry, TracingMiddleware, configure_telemetry
-from gateway.webhooks.relay import Relay, RelayConfig, running
+from gateway.webhooks.relay import Relay, RelayConfig
 from gateway.webhooks.routes import webhook_jwks
 
 __all__ = ["create_app"]
@@ -88,9 +89,9 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
             if settings.relay_enabled:
                 config = RelayConfig.from_settings(settings)
                 relay = Relay(pool, settings.signing_keys_dir, config, tracer=telemetry.tracer)
-                await stack.enter_async_context(running(relay))
+                await stack.enter_async_context(in_background(relay.run(), "webhook-relay"))
             closer = Closer(pool, interval=settings.mobility_close_interval, tracer=telemetry.tracer)
-            await stack.enter_async_context(closing(closer))
+            await stack.enter_async_context(in_background(closer.run(), "mobility-closer"))
             key_source = RegistryKeySource(
                 tracer=telemetry.tracer, allow_insecure_loopback=settings.outbound_allow_loopback
             )

@@ -8,17 +8,16 @@ tick together: each closure is a conditional write, so a request is closed once 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import asyncpg
 from opentelemetry.trace import NoOpTracer, Tracer
 
 from gateway.mobility import service
 
-__all__ = ["Closer", "closing"]
+__all__ = ["Closer"]
 
 log = logging.getLogger(__name__)
 
@@ -60,15 +59,3 @@ class Closer:
                 closed = 0
             if closed < self.batch:
                 await asyncio.sleep(self.interval)
-
-
-@contextlib.asynccontextmanager
-async def closing(closer: Closer) -> AsyncIterator[Closer]:
-    """Run ``closer`` in the background for the duration of the block."""
-    task = asyncio.create_task(closer.run(), name="mobility-closer")
-    try:
-        yield closer
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

@@ -10,11 +10,10 @@ side by side: ``FOR UPDATE SKIP LOCKED`` gives each its own rows.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +29,7 @@ from gateway.webhooks import store
 from gateway.webhooks.backoff import retry_delay, verdict
 from gateway.webhooks.standard_webhooks import webhook_headers
 
-__all__ = ["Relay", "RelayConfig", "running"]
+__all__ = ["Relay", "RelayConfig"]
 
 log = logging.getLogger(__name__)
 
@@ -217,15 +216,3 @@ class Relay:
                 keys_after=self.config.keep_idempotency_keys,
                 delivered_after=self.config.keep_delivered,
             )
-
-
-@contextlib.asynccontextmanager
-async def running(relay: Relay) -> AsyncIterator[Relay]:
-    """Run ``relay`` in the background for the duration of the block."""
-    task = asyncio.create_task(relay.run(), name="webhook-relay")
-    try:
-        yield relay
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

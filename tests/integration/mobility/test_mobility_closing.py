@@ -15,7 +15,8 @@ from mobility_helpers import HOST, PSEUDONYM, act, approve_all, auth, create, cr
 from oauth_helpers import MemberClient
 
 from gateway.audit import verify
-from gateway.mobility.closing import Closer, closing
+from gateway.background import in_background
+from gateway.mobility.closing import Closer
 from gateway.mobility.service import SYSTEM_CLIENT, close_expired
 from gateway.mobility.workflow import APPEAL_WINDOW
 
@@ -39,6 +40,15 @@ async def decided(client: AsyncTestClient[Any], home: dict[str, str], host: dict
 
 def window_end(request: dict[str, Any]) -> dt.datetime:
     return dt.datetime.fromisoformat(request["appeal_until"])
+
+
+async def all_expired(
+    client: AsyncTestClient[Any], uni_a: MemberClient, uni_b: MemberClient, n: int
+) -> dt.datetime:
+    """``n`` decided requests; a moment after the last of their appeal windows has ended."""
+    home, host = await auth(client, uni_b), await auth(client, uni_a)
+    requests = [await decided(client, home, host) for _ in range(n)]
+    return max(window_end(r) for r in requests) + dt.timedelta(seconds=1)
 
 
 async def test_a_decision_closes_once_its_appeal_window_has_ended(
@@ -119,9 +129,7 @@ async def test_only_decisions_past_their_window_close(
 async def test_processes_closing_together_close_each_request_once(
     client: AsyncTestClient[Any], uni_a: MemberClient, uni_b: MemberClient, pool: asyncpg.Pool
 ) -> None:
-    home, host = await auth(client, uni_b), await auth(client, uni_a)
-    requests = [await decided(client, home, host) for _ in range(3)]
-    after = max(window_end(r) for r in requests) + dt.timedelta(seconds=1)
+    after = await all_expired(client, uni_a, uni_b, 3)
 
     async def one_process() -> int:
         async with pool.acquire() as conn:
@@ -137,12 +145,10 @@ async def test_processes_closing_together_close_each_request_once(
 async def test_the_closer_works_through_a_backlog_in_batches(
     client: AsyncTestClient[Any], uni_a: MemberClient, uni_b: MemberClient, pool: asyncpg.Pool
 ) -> None:
-    home, host = await auth(client, uni_b), await auth(client, uni_a)
-    requests = [await decided(client, home, host) for _ in range(5)]
-    after = max(window_end(r) for r in requests) + dt.timedelta(seconds=1)
+    after = await all_expired(client, uni_a, uni_b, 5)
     # A long interval: only "a full batch means more are due" can close all five in time.
     closer = Closer(pool, interval=3600, batch=2, clock=lambda: after)
-    async with closing(closer):
+    async with in_background(closer.run(), "mobility-closer"):
         async with asyncio.timeout(10):
             while await pool.fetchval("SELECT count(*) FROM mobility_requests WHERE state = 'closed'") < 5:
                 await asyncio.sleep(0.05)
