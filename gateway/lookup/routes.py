@@ -41,6 +41,7 @@ Cursor = Annotated[
 PurposeParam = Annotated[
     Purpose, QueryParameter(description="Why you need the data: it must match a consent.")
 ]
+LearnerRefParam = Annotated[str, PathParameter(max_length=255, description="ESI or consortium pseudonym")]
 
 
 def _lookup(state: State) -> LookupService:
@@ -78,7 +79,7 @@ class LearnerCredentialsController(Controller):
         self,
         state: State,
         principal: NamedDependency[Principal],
-        ref: Annotated[str, PathParameter(max_length=255, description="ESI or consortium pseudonym")],
+        ref: LearnerRefParam,
         purpose: PurposeParam,
         members: Members = None,
         cursor: Cursor = None,

@@ -9,10 +9,10 @@ from typing import Annotated
 from litestar import Controller, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import PathParameter, QueryParameter
+from litestar.params import QueryParameter
 
 from gateway.auth.rfc9068 import Principal
-from gateway.lookup.routes import Budget, Members, PurposeParam, member_list, request_budget
+from gateway.lookup.routes import Budget, LearnerRefParam, Members, PurposeParam, member_list, request_budget
 from gateway.openapi import problem_responses
 from gateway.pathways.models import LearnerPathways
 from gateway.pathways.service import PathwaysService
@@ -41,7 +41,7 @@ class LearnerPathwaysController(Controller):
         self,
         state: State,
         principal: NamedDependency[Principal],
-        ref: Annotated[str, PathParameter(max_length=255, description="ESI or consortium pseudonym")],
+        ref: LearnerRefParam,
         purpose: PurposeParam,
         member: Annotated[
             str | None,
