@@ -13,31 +13,20 @@ Rows are inserted in key order so that two processes' overlapping batches cannot
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
+from collections.abc import Sequence
 
 import asyncpg
 from opentelemetry import trace
-from opentelemetry.trace import Link, NonRecordingSpan, SpanContext, Tracer
+from opentelemetry.trace import Tracer
 
 from gateway.auth.store import insert_new_jtis
 from gateway.db.deps import pooled
+from gateway.db.group_commit import GroupCommit
 
 __all__ = ["ReplayStore"]
 
 _Key = tuple[str, str]
-
-
-class _Pending:
-    __slots__ = ("expires_at", "future", "key", "span")
-
-    def __init__(
-        self, key: _Key, expires_at: dt.datetime, future: asyncio.Future[bool], span: SpanContext
-    ) -> None:
-        self.key = key
-        self.expires_at = expires_at
-        self.future = future
-        self.span = span
 
 
 class ReplayStore:
@@ -48,68 +37,23 @@ class ReplayStore:
     ) -> None:
         self._pool = pool
         self._acquire_timeout = acquire_timeout
-        self._tracer = tracer
-        self._max_batch = max_batch
-        self._queue: list[_Pending] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self._group: GroupCommit[tuple[_Key, dt.datetime], bool] = GroupCommit(
+            self._insert, tracer=tracer, span_name="oauth.replay.flush", max_batch=max_batch
+        )
 
     async def consume(self, client_id: str, jti: str, expires_at: dt.datetime) -> bool:
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        span = trace.get_current_span().get_span_context()
-        self._queue.append(_Pending((client_id, jti), expires_at, future, span))
-        if self._flusher is None:
-            self._start()
         # A caller that goes away does not stop the flush: its assertion may still be spent, which is safe.
-        return await future
+        return await self._group.submit(((client_id, jti), expires_at))
 
-    def _start(self) -> None:
-        self._flusher = asyncio.get_running_loop().create_task(self._drain())
-        self._flusher.add_done_callback(self._drained)
-
-    async def _drain(self) -> None:
-        while self._queue:
-            batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
-            await self._flush(batch)
-
-    def _drained(self, task: asyncio.Task[None]) -> None:
-        # A callback, not a ``finally``: a task cancelled before its first step never runs its body.
-        if self._flusher is task:
-            self._flusher = None
-        if task.cancelled() or task.exception() is not None:
-            # Shutdown: whoever is still queued is not told "first use" either.
-            queued, self._queue = self._queue, []
-            for item in queued:
-                item.future.cancel()
-        elif self._queue:  # arrived after the last flush, before this callback ran
-            self._start()
-
-    async def _flush(self, batch: list[_Pending]) -> None:
-        first: dict[_Key, _Pending] = {}
-        for item in batch:
-            first.setdefault(item.key, item)
-        rows = sorted((key[0], key[1], item.expires_at) for key, item in first.items())
-        # The flush is a child of the first request it serves and links the others' traces.
-        parent = trace.set_span_in_context(NonRecordingSpan(batch[0].span))
-        links = [Link(i.span) for i in batch[1:] if i.span.is_valid and i.span.trace_flags.sampled]
-        try:
-            with self._tracer.start_as_current_span(
-                "oauth.replay.flush", context=parent, links=links
-            ) as span:
-                if span.is_recording():
-                    span.set_attribute("oauth.replay.batch_size", len(batch))
-                    span.set_attribute("oauth.replay.distinct", len(rows))
-                async with pooled(self._pool, self._acquire_timeout) as conn:
-                    inserted = await insert_new_jtis(conn, rows)
-        except Exception as exc:  # a 503 from ``pooled``, or the database failing the statement
-            for item in batch:
-                if not item.future.done():
-                    item.future.set_exception(exc)
-            return
-        except BaseException:  # cancelled at shutdown: nobody is told "first use"
-            for item in batch:
-                item.future.cancel()
-            raise
-        for item in batch:
-            if not item.future.done():
-                # Only the first occurrence in the batch may be the winner; repeats are replays.
-                item.future.set_result(item.key in inserted and first[item.key] is item)
+    async def _insert(self, batch: Sequence[tuple[_Key, dt.datetime]]) -> list[bool | Exception]:
+        first: dict[_Key, int] = {}
+        for index, (key, _) in enumerate(batch):
+            first.setdefault(key, index)
+        rows = sorted((key[0], key[1], batch[index][1]) for key, index in first.items())
+        span = trace.get_current_span()
+        if span.is_recording():
+            span.set_attribute("oauth.replay.distinct", len(rows))
+        async with pooled(self._pool, self._acquire_timeout) as conn:
+            inserted = await insert_new_jtis(conn, rows)
+        # Only the first occurrence in the batch may be the winner; repeats are replays.
+        return [key in inserted and first[key] == index for index, (key, _) in enumerate(batch)]

@@ -85,7 +85,7 @@ async def test_concurrent_requests_share_a_flush_and_each_row_is_committed(
     assert all(await asyncio.gather(*(store.consume("client-a", j, EXPIRES) for j in jtis)))
 
     flushes = [s for s in spans.get_finished_spans() if s.name == "oauth.replay.flush"]
-    sizes = [s.attributes["oauth.replay.batch_size"] for s in flushes if s.attributes]
+    sizes = [s.attributes["db.batch.size"] for s in flushes if s.attributes]
     assert sum(sizes) == 100
     assert len(flushes) < 100  # the first flush holds one; the rest arrived while it ran
 
@@ -144,11 +144,11 @@ async def test_shutdown_cancels_every_waiter_and_tells_none_of_them_first_use(
     store = _store(pools[0], provider)
     waiters = [asyncio.create_task(store.consume("client-a", f"w{i}", EXPIRES)) for i in range(5)]
     await asyncio.sleep(0)  # all five queued, the first flush started
-    flusher = store._flusher
+    flusher = store._group._flusher
     assert flusher is not None
     flusher.cancel()
     results = await asyncio.gather(*waiters, return_exceptions=True)
     assert all(isinstance(r, asyncio.CancelledError) for r in results), results
-    assert store._flusher is None
+    assert store._group._flusher is None
     # The store still works afterwards.
     assert await store.consume("client-a", "after", EXPIRES)
