@@ -38,6 +38,7 @@ from gateway.lookup.routes import CatalogueController, CredentialsController, Le
 from gateway.lookup.service import LookupService
 from gateway.members.routes import MembersController
 from gateway.mobility.closing import Closer
+from gateway.mobility.creations import GroupedCreations
 from gateway.mobility.routes import MobilityRequestsController
 from gateway.mobility.routes import events as mobility_events
 from gateway.ops.routes import healthz, readyz
@@ -97,6 +98,9 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
             )
             stack.push_async_callback(key_source.aclose)
             app.state.pool = pool
+            app.state.creations = GroupedCreations(
+                pool, acquire_timeout=settings.db_acquire_timeout, tracer=telemetry.tracer
+            )
             app.state.auth = AuthService(
                 settings=settings,
                 pool=pool,

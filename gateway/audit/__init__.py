@@ -6,6 +6,7 @@ from gateway.audit.chain import (
     append,
     append_sql,
     current_trace_id,
+    entry_params,
     first_entry_sql,
 )
 from gateway.audit.verify import BrokenLink, VerifyReport, verify
@@ -18,6 +19,7 @@ __all__ = [
     "append",
     "append_sql",
     "current_trace_id",
+    "entry_params",
     "first_entry_sql",
     "verify",
 ]

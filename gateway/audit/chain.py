@@ -10,12 +10,21 @@ consortium's pseudonymous learner id (a UUID), not an ESI or a name.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
 import msgspec
 
-__all__ = ["APPEND_ARITY", "AuditEntry", "append", "append_sql", "current_trace_id", "first_entry_sql"]
+__all__ = [
+    "APPEND_ARITY",
+    "AuditEntry",
+    "append",
+    "append_sql",
+    "current_trace_id",
+    "entry_params",
+    "first_entry_sql",
+]
 
 APPEND_ARITY = 11
 
@@ -60,35 +69,46 @@ def append_sql(first: int = 1) -> str:
     return f"audit_append({', '.join(params)})"
 
 
-def first_entry_sql(first: int, at: str, source: str) -> str:
-    """CTE members that start a new stream with its first entry, inside a writer's own statement.
+def entry_params(first: int) -> list[str]:
+    """``$first..$first+10``: the parameters that carry ``entry.args()``."""
+    return [f"${first + i}" for i in range(APPEND_ARITY)]
 
-    For a stream that cannot exist yet (named after a fresh id): two inserts where ``audit_append`` would run
-    a function of three statements. Parameters ``$first..$first+10`` are ``entry.args()``, as for
-    ``append_sql``; ``at`` is the entry's time (a timestamptz expression); the entry is written once for each
-    row of the CTE ``source`` (one row when the write goes ahead, none when it does not). Defines
-    ``audit_entry``, ``audit_head`` and ``audit`` (the new entry's ``seq``). A stream that exists after all
-    makes the statement fail on ``audit_heads``' key: nothing is written, the chain is never forked.
+
+def first_entry_sql(values: Sequence[str], at: str, source: str) -> str:
+    """CTE members that start new streams with their first entries, inside a writer's own statement.
+
+    For streams that cannot exist yet (named after fresh ids): two inserts where ``audit_append`` would run
+    a function of three statements. ``values`` are eleven SQL expressions in the order of ``entry.args()``:
+    ``entry_params(n)`` for one entry passed as parameters, or columns of ``source`` for one entry per row.
+    ``at`` is the entry's time (a timestamptz expression). An entry is written for each row of the CTE
+    ``source``: one row or none for a single write, one per written row for a batch. Defines
+    ``audit_entry``, ``audit_head`` and ``audit`` (the new entries' ``stream``). A stream that exists after
+    all makes the statement fail on ``audit_heads``' key: nothing is written, the chain is never forked.
     """
-    stream, action, inst, client, sub, learner, resource, purpose, outcome, trace, details = (
-        f"${first + i}" for i in range(APPEND_ARITY)
-    )
-    fields = f"{action}::text, {inst}::text, {client}::text, {sub}::text, {learner}::uuid, {resource}::text"
-    fields += f", {purpose}::text, {outcome}::text, {trace}::text"
-    # Only numbered parameters and the caller's fixed expressions are spliced in, never a value.
+    if len(values) != APPEND_ARITY:
+        raise ValueError(f"an audit entry has {APPEND_ARITY} fields, not {len(values)}")
+    stream, action, inst, client, sub, learner, resource, purpose, outcome, trace, details = values
+    # Only the caller's fixed expressions are spliced in, never a value.
     return f"""audit_entry AS (
-    SELECT e.at, e.details,
-           audit_hash('\\x'::bytea, {stream}::text, 1, e.at, {fields}, e.details) AS hash
+    SELECT e.stream, e.at, e.action, e.inst, e.client, e.sub, e.learner, e.resource, e.purpose, e.outcome,
+           e.trace, e.details,
+           audit_hash('\\x'::bytea, e.stream, 1, e.at, e.action, e.inst, e.client, e.sub, e.learner,
+                      e.resource, e.purpose, e.outcome, e.trace, e.details) AS hash
     FROM {source},
-         LATERAL (SELECT date_trunc('milliseconds', {at}) AS at,
+         LATERAL (SELECT {stream}::text AS stream, date_trunc('milliseconds', {at}) AS at,
+                         {action}::text AS action, {inst}::text AS inst, {client}::text AS client,
+                         {sub}::text AS sub, {learner}::uuid AS learner, {resource}::text AS resource,
+                         {purpose}::text AS purpose, {outcome}::text AS outcome, {trace}::text AS trace,
                          coalesce({details}::jsonb, '{{}}'::jsonb) AS details) AS e
 ), audit_head AS (
-    INSERT INTO audit_heads (stream, seq, hash) SELECT {stream}::text, 1, hash FROM audit_entry
+    INSERT INTO audit_heads (stream, seq, hash) SELECT stream, 1, hash FROM audit_entry
 ), audit AS (
     INSERT INTO audit_entries (stream, seq, at, action, actor_institution, actor_client, actor_sub, learner,
                                resource, purpose, outcome, trace_id, details, prev_hash, hash)
-    SELECT {stream}::text, 1, at, {fields}, details, '\\x'::bytea, hash FROM audit_entry
-    RETURNING seq
+    SELECT stream, 1, at, action, inst, client, sub, learner, resource, purpose, outcome, trace, details,
+           '\\x'::bytea, hash
+    FROM audit_entry
+    RETURNING stream
 )"""  # noqa: S608
 
 

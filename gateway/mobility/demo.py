@@ -16,6 +16,7 @@ import msgspec
 from adapters.frameworks import FrameworkRegistry
 from gateway.auth.rfc9068 import Principal
 from gateway.mobility import service
+from gateway.mobility.creations import OnConnection
 from gateway.mobility.models import (
     ActionBody,
     DecisionBody,
@@ -70,7 +71,7 @@ async def seed_mobility(
     home, host = _principal(HOME), _principal(HOST)
     seeded = []
     for name, actions in SEEDS:
-        created = await service.create(conn, home, engines, body, f"demo-seed-{name}")
+        created = await service.create(OnConnection(conn), home, engines, body, f"demo-seed-{name}")
         rid = msgspec.json.decode(created.body)["id"]
         version, state = 1, "submitted"
         for action in actions:

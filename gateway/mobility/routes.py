@@ -73,12 +73,13 @@ class MobilityRequestsController(Controller):
     async def create_request(
         self,
         state: State,
-        conn: NamedDependency[asyncpg.Connection],
         principal: NamedDependency[Principal],
         data: JSONBody[MobilityRequestCreate],
         idempotency_key: _Key = None,
     ) -> Response[bytes]:
-        return _reply(await service.create(conn, principal, state.recognition, data, idempotency_key))
+        # No connection held for the request: the creation waits for its batch's (GroupedCreations).
+        created = await service.create(state.creations, principal, state.recognition, data, idempotency_key)
+        return _reply(created)
 
     @get("/", opt={"scopes": ["mobility:read"]}, summary="The queue: requests you are party to")
     async def list_requests(

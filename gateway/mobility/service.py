@@ -29,6 +29,7 @@ from contracts.learners import PSEUDONYM_PREFIX, parse_learner_ref
 from gateway.audit import AuditEntry, current_trace_id
 from gateway.auth.rfc9068 import Principal
 from gateway.mobility import store, workflow
+from gateway.mobility.creations import Creations
 from gateway.mobility.idempotency import Reply, check_key, fingerprint, replay
 from gateway.mobility.models import (
     ActionBody,
@@ -172,7 +173,7 @@ def _check_items(body: MobilityRequestCreate) -> None:
 
 
 async def create(
-    conn: Any,
+    creations: Creations,
     principal: Principal,
     engines: EngineCache,
     body: MobilityRequestCreate,
@@ -198,7 +199,8 @@ async def create(
     for _ in range(_REVISION_RETRIES):
         loaded = engines.loaded()
         if loaded is None:
-            await engines.engine(conn)
+            async with creations.connection() as conn:
+                await engines.engine(conn)
             loaded = engines.loaded()
             assert loaded is not None
         engine, members, revision = loaded
@@ -278,16 +280,18 @@ async def create(
             ),
         )
         try:
-            result = await store.insert_request(conn, write)
+            result = await creations.write(write)
         except store.KeyTaken:
-            return await _replay_committed(conn, principal, idempotency_key, expected)
+            async with creations.connection() as conn:
+                return await _replay_committed(conn, principal, idempotency_key, expected)
         if not result.free:
             raise IdempotencyKeyInUse("a request with this Idempotency-Key is in progress; retry it later")
         if result.prior is not None:
             return replay(result.prior, expected)
         if result.written:
             return Reply(status=201, body=encoded, headers=headers)
-        await engines.engine(conn)  # agreements changed since the engine was built: evaluate again
+        async with creations.connection() as conn:
+            await engines.engine(conn)  # agreements changed since the engine was built: evaluate again
     raise ServiceUnavailable("recognition agreements are changing; retry shortly")
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,7 @@ __all__ = [
     "document",
     "expired_decisions",
     "insert_request",
+    "insert_requests",
     "list_events",
     "list_requests",
     "load_for_action",
@@ -43,42 +45,94 @@ __all__ = [
     "state_of",
 ]
 
-_CREATE_FIXED = 18
 _ACTION_FIXED = 22
 
-# The f-strings below only splice in append_sql(n) and first_entry_sql(n, ...): fixed SQL, numbered params.
-INSERT_REQUEST = f"""
-WITH guard AS (
-    SELECT pg_try_advisory_xact_lock(hashtextextended($9 || ' ' || $11, 0)) AS free,
-           (SELECT revision FROM recognition_revision) = $18 AS current
+# One creation's fields, passed as one array each: a batch is one statement (group commit, see
+# ``gateway.mobility.creations``), and a lone creation is a batch of one.
+_CREATE_COLUMNS = (
+    ("id", "uuid"),
+    ("learner_ref", "text"),
+    ("home_member", "text"),
+    ("host_member", "text"),
+    ("purpose", "text"),
+    ("document", "text"),
+    ("created_at", "timestamptz"),
+    ("due_at", "timestamptz"),
+    ("client_id", "text"),
+    ("items", "text"),
+    ("key", "text"),
+    ("fingerprint", "bytea"),
+    ("headers", "text"),
+    ("event_id", "uuid"),
+    ("event_type", "text"),
+    ("event_payload", "text"),
+    ("revision", "bigint"),
+)
+_AUDIT_COLUMNS = (
+    ("a_stream", "text"),
+    ("a_action", "text"),
+    ("a_inst", "text"),
+    ("a_client", "text"),
+    ("a_sub", "text"),
+    ("a_learner", "uuid"),
+    ("a_resource", "text"),
+    ("a_purpose", "text"),
+    ("a_outcome", "text"),
+    ("a_trace", "text"),
+    ("a_details", "text"),
+)
+_ALL_COLUMNS = _CREATE_COLUMNS + _AUDIT_COLUMNS
+assert len(_AUDIT_COLUMNS) == APPEND_ARITY
+_ARRAYS = ", ".join(f"${n}::{kind}[]" for n, (_, kind) in enumerate(_ALL_COLUMNS, start=1))
+_NAMES = ", ".join(name for name, _ in _ALL_COLUMNS)
+
+# The f-strings below only splice in fixed SQL: column names, numbered parameters, append_sql(n) and
+# first_entry_sql(...). Each row of ``input`` is one creation; each is decided on its own (its key's lock,
+# its stored response, its revision), and only the rows in ``go`` are written. The answer has one row per
+# creation, in order.
+INSERT_REQUESTS = f"""
+WITH input AS (
+    SELECT * FROM unnest({_ARRAYS}) WITH ORDINALITY AS i({_NAMES}, ord)
+), guard AS (
+    SELECT i.ord, pg_try_advisory_xact_lock(hashtextextended(i.client_id || ' ' || i.key, 0)) AS free,
+           i.revision = (SELECT revision FROM recognition_revision) AS current
+    FROM input i
 ), prior AS (
-    SELECT fingerprint, status, headers::text AS headers, body FROM idempotency_keys
-    WHERE client_id = $9 AND key = $11
+    -- A lookup by the primary key for each creation, whatever the table's size. As a plain join, a generic
+    -- plan made while the table was small hashed a sequential scan of it, and kept doing so as it grew.
+    SELECT i.ord, p.*
+    FROM input i,
+         LATERAL (SELECT k.fingerprint, k.status, k.headers::text AS headers, k.body FROM idempotency_keys k
+                  WHERE k.client_id = i.client_id AND k.key = i.key LIMIT 1) AS p
 ), go AS (
-    SELECT 1 AS one FROM guard WHERE free AND current AND NOT EXISTS (SELECT 1 FROM prior)
+    SELECT i.* FROM input i JOIN guard g ON g.ord = i.ord
+    WHERE g.free AND g.current AND NOT EXISTS (SELECT 1 FROM prior p WHERE p.ord = i.ord)
 ), req AS (
     INSERT INTO mobility_requests (id, learner_ref, home_member, host_member, state, version, purpose, due_at,
                                    created_by, created_at, updated_at, document)
-    SELECT $1, $2, $3, $4, 'submitted', 1, $5, $8, $9, $7, $7, $6::text::json FROM go
+    SELECT id, learner_ref, home_member, host_member, 'submitted', 1, purpose, due_at, client_id,
+           created_at, created_at, document::json
+    FROM go
     RETURNING id
 ), items AS (
     INSERT INTO mobility_items (request_id, position, credential_id, evaluated)
-    SELECT req.id, x.position, x.credential_id, x.evaluated
-    FROM req, jsonb_to_recordset($10::jsonb) AS x(position smallint, credential_id text, evaluated text)
+    SELECT go.id, x.position, x.credential_id, x.evaluated
+    FROM go, jsonb_to_recordset(go.items::jsonb) AS x(position smallint, credential_id text, evaluated text)
 ), idem AS (
     INSERT INTO idempotency_keys (client_id, key, fingerprint, status, headers, body, created_at)
-    SELECT $9, $11, $12, $13, $14::jsonb, $6::text, $7 FROM req
+    SELECT client_id, key, fingerprint, 201, headers::jsonb, document, created_at FROM go
 ), ev AS (
     INSERT INTO events (id, type, occurred_at, members, payload)
-    SELECT $15, $16, $7, ARRAY[$3, $4]::text[], $17::jsonb FROM req
-    RETURNING id
+    SELECT event_id, event_type, created_at, ARRAY[home_member, host_member], event_payload::jsonb FROM go
+    RETURNING id, members
 ), deliveries AS (
     INSERT INTO webhook_deliveries (event_id, member)
-    SELECT ev.id, m.id FROM ev JOIN members m ON m.id IN ($3, $4) AND m.webhook_url IS NOT NULL
-), {first_entry_sql(_CREATE_FIXED + 1, "$7::timestamptz", "req")}
-SELECT g.free, g.current, (SELECT count(*) FROM audit) AS written,
+    SELECT ev.id, m.id FROM ev JOIN members m ON m.id = ANY(ev.members) AND m.webhook_url IS NOT NULL
+), {first_entry_sql([f"go.{name}" for name, _ in _AUDIT_COLUMNS], "go.created_at", "go")}
+SELECT g.free, g.current, i.id IN (SELECT id FROM req) AS written,
        p.fingerprint, p.status, p.headers, p.body
-FROM guard g LEFT JOIN prior p ON true
+FROM input i JOIN guard g ON g.ord = i.ord LEFT JOIN prior p ON p.ord = i.ord
+ORDER BY i.ord
 """  # noqa: S608
 
 APPLY_ACTION = f"""
@@ -276,18 +330,19 @@ def _prior(row: asyncpg.Record) -> Prior | None:
     )
 
 
-async def _write(conn: asyncpg.Connection, statement: str, args: list[Any]) -> asyncpg.Record:
+async def _write(conn: asyncpg.Connection, statement: str, args: list[Any]) -> list[asyncpg.Record]:
     """Run one conditional write; an idempotency key committed meanwhile by another writer is ``KeyTaken``."""
     try:
-        return await conn.fetchrow(statement, *args)
+        rows: list[asyncpg.Record] = await conn.fetch(statement, *args)
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name == "idempotency_keys_pkey":
             raise KeyTaken from exc
         raise
+    return rows
 
 
-async def insert_request(conn: asyncpg.Connection, w: CreateWrite) -> WriteResult:
-    args: list[Any] = [
+def _create_row(w: CreateWrite) -> tuple[Any, ...]:
+    return (
         w.id,
         w.learner_ref,
         w.home_member,
@@ -300,19 +355,34 @@ async def insert_request(conn: asyncpg.Connection, w: CreateWrite) -> WriteResul
         w.items_json,
         w.key,
         w.fingerprint,
-        201,
         w.response_headers_json,
         w.event.id,
         w.event.type,
         w.event.payload,
         w.revision,
         *w.audit.args(),
-    ]
-    assert len(args) == _CREATE_FIXED + APPEND_ARITY
-    row = await _write(conn, INSERT_REQUEST, args)
-    return WriteResult(
-        free=row["free"], current=row["current"], written=row["written"] > 0, prior=_prior(row)
     )
+
+
+async def insert_requests(conn: asyncpg.Connection, writes: Sequence[CreateWrite]) -> list[WriteResult]:
+    """Write a batch of creations in one statement; one result per write, in order.
+
+    Two writes of a batch must not share an idempotency key (the lock is the transaction's, so it would not
+    keep the second out). A key committed meanwhile by another writer fails the whole statement
+    (``KeyTaken``): nothing of the batch is written."""
+    rows = [_create_row(w) for w in writes]
+    assert all(len(row) == len(_ALL_COLUMNS) for row in rows)
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    answer = await _write(conn, INSERT_REQUESTS, columns)
+    return [
+        WriteResult(free=r["free"], current=r["current"], written=r["written"], prior=_prior(r))
+        for r in answer
+    ]
+
+
+async def insert_request(conn: asyncpg.Connection, w: CreateWrite) -> WriteResult:
+    """One creation on its own: a batch of one."""
+    return (await insert_requests(conn, [w]))[0]
 
 
 async def apply_action(conn: asyncpg.Connection, w: ActionWrite) -> WriteResult:
@@ -342,7 +412,7 @@ async def apply_action(conn: asyncpg.Connection, w: ActionWrite) -> WriteResult:
         *w.audit.args(),
     ]
     assert len(args) == _ACTION_FIXED + APPEND_ARITY
-    row = await _write(conn, APPLY_ACTION, args)
+    (row,) = await _write(conn, APPLY_ACTION, args)
     return WriteResult(free=row["free"], written=row["written"] > 0, prior=_prior(row))
 
 

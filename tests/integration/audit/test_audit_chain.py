@@ -10,7 +10,7 @@ import uuid
 import asyncpg
 import pytest
 
-from gateway.audit import AuditEntry, append, first_entry_sql, verify
+from gateway.audit import AuditEntry, append, entry_params, first_entry_sql, verify
 from gateway.cli import main
 
 
@@ -99,7 +99,7 @@ async def test_a_rolled_back_append_leaves_nothing(conn: asyncpg.Connection) -> 
 def _first_entry_statement() -> str:
     # A writer's statement: a business row in ``go`` (here: one row when $1 is true), then the stream's start.
     return f"""
-WITH go AS (SELECT 1 AS one WHERE $1::boolean), {first_entry_sql(3, "$2::timestamptz", "go")}
+WITH go AS (SELECT 1 AS one WHERE $1::boolean), {first_entry_sql(entry_params(3), "$2::timestamptz", "go")}
 SELECT (SELECT count(*) FROM audit) AS written
 """  # noqa: S608
 
@@ -122,6 +122,31 @@ async def test_a_stream_started_inside_a_statement_verifies_and_chains_on(conn: 
     # audit_append goes on from it.
     assert await append(conn, entry("in-statement", 1)) == 2
     report = await verify(conn, "in-statement")
+    assert report.ok, report
+    assert report.entries == 2
+
+
+async def test_a_batch_statement_starts_a_stream_per_row_and_each_verifies(conn: asyncpg.Connection) -> None:
+    # A batch writer passes one array per field and starts one stream for each row it writes.
+    entries = [entry(f"batch-{i}", i, learner=uuid.uuid4() if i else None) for i in range(3)]
+    columns = list(zip(*(e.args() for e in entries), strict=True))
+    names = ["stream", "action", "inst", "client", "sub", "learner", "resource", "purpose", "outcome"]
+    names += ["trace", "details"]
+    types = ["text"] * 5 + ["uuid"] + ["text"] * 5
+    arrays = ", ".join(f"${i + 2}::{t}[]" for i, t in enumerate(types))
+    statement = f"""
+WITH go AS (SELECT * FROM unnest({arrays}) AS g({", ".join(names)}) WHERE g.stream <> 'batch-1'),
+{first_entry_sql([f"go.{n}" for n in names], "$1::timestamptz", "go")}
+SELECT array_agg(stream ORDER BY stream) FROM audit
+"""  # noqa: S608
+    at = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
+    assert await conn.fetchval(statement, at, *(list(c) for c in columns)) == ["batch-0", "batch-2"]
+    rows = await conn.fetch("SELECT stream, seq, learner FROM audit_entries ORDER BY stream")
+    assert [(r["stream"], r["seq"], r["learner"]) for r in rows] == [
+        ("batch-0", 1, None),
+        ("batch-2", 1, entries[2].learner),
+    ]
+    report = await verify(conn)
     assert report.ok, report
     assert report.entries == 2
 
