@@ -5,9 +5,10 @@ A write is a mobility request creation (request + items + audit entry + event + 
 statement) or an action on it (review, decision: conditional update + decisions + audit + event +
 idempotency record in one statement; the action reads the request first). Over HTTP, wrk drives 2 gateway
 workers with 16 connections, a fresh Idempotency-Key per request; the floor is the same statements from
-16 asyncpg connections in this process, with the documents built once beforehand. Creations alternate
-HTTP and floor (ABAB, 3 pairs by default) after an unmeasured warm-up of each; reviews and decisions are
-measured once each.
+16 asyncpg connections in this process, with the documents built once beforehand. The gateway batches
+concurrent creations (``GroupedCreations``), so a second floor runs the same batching without HTTP: 16
+writers over two batchers, as over two worker processes. Creations alternate HTTP, floor and batched floor
+(ABC, 3 rounds by default) after an unmeasured warm-up of each; reviews and decisions are measured once each.
 
     python -m bench.mobility [--seconds 4] [--pairs 3]
 """
@@ -26,11 +27,13 @@ from pathlib import Path
 import asyncpg
 import httpx
 import msgspec
+from opentelemetry import trace
 
 from bench.harness import Gateway, WrkResult, gateway, new_client, require_wrk, wrk
 from bench.tokens import _bodies
 from gateway.audit import AuditEntry
 from gateway.mobility import store
+from gateway.mobility.creations import GroupedCreations
 
 HOST, HOME = "bench.example", "home.example"  # the bench client belongs to the host (it creates and decides)
 CONNECTIONS = 16
@@ -159,32 +162,62 @@ async def _floor_creations(
 
     async def worker(conn: asyncpg.Connection) -> None:
         while time.monotonic() < deadline:
-            rid = uuid.uuid4()
-            write = store.CreateWrite(
-                id=rid,
-                learner_ref="urn:schac:personaluniquecode:int:esi:home.example:s1",
-                home_member=HOME,
-                host_member=HOST,
-                purpose="credit_transfer",
-                document=document,
-                created_at=_now(),
-                due_at=None,
-                client_id="bench-floor",
-                items_json=ITEMS,
-                key=str(rid),
-                fingerprint=b"\0" * 32,
-                response_headers_json="{}",
-                event=store.Event(id=uuid.uuid4(), type="mobility_request.submitted", payload='{"id": "x"}'),
-                revision=revision,
-                audit=_audit(rid, "submit"),
-            )
+            write = _creation(document, revision)
             start = time.perf_counter()
             result = await store.insert_request(conn, write)
             latencies.append(time.perf_counter() - start)
             assert result.written
-            created.append(rid)
+            created.append(write.id)
 
     return await _run_floor(dsn, worker, latencies, seconds), created
+
+
+async def _floor_grouped(dsn: str, seconds: float, document: str, revision: int) -> Floor:
+    """The same creations batched as the gateway batches them: one ``GroupedCreations`` per worker process
+    (2), 8 of the 16 connections' worth of concurrent writers each, no HTTP."""
+    latencies: list[float] = []
+    deadline = time.monotonic() + seconds
+    pools = [await asyncpg.create_pool(dsn, min_size=2, max_size=4) for _ in range(2)]
+    tracer = trace.get_tracer(__name__)
+    groups = [GroupedCreations(pool, acquire_timeout=5.0, tracer=tracer) for pool in pools]
+
+    async def writer(group: GroupedCreations) -> None:
+        while time.monotonic() < deadline:
+            start = time.perf_counter()
+            result = await group.write(_creation(document, revision))
+            latencies.append(time.perf_counter() - start)
+            assert result.written
+
+    try:
+        start = time.monotonic()
+        await asyncio.gather(*(writer(groups[i % 2]) for i in range(CONNECTIONS)))
+        elapsed = time.monotonic() - start
+    finally:
+        for pool in pools:
+            await pool.close()
+    return _floor_of(latencies, elapsed)
+
+
+def _creation(document: str, revision: int) -> store.CreateWrite:
+    rid = uuid.uuid4()
+    return store.CreateWrite(
+        id=rid,
+        learner_ref="urn:schac:personaluniquecode:int:esi:home.example:s1",
+        home_member=HOME,
+        host_member=HOST,
+        purpose="credit_transfer",
+        document=document,
+        created_at=_now(),
+        due_at=None,
+        client_id="bench-floor",
+        items_json=ITEMS,
+        key=str(rid),
+        fingerprint=b"\0" * 32,
+        response_headers_json="{}",
+        event=store.Event(id=uuid.uuid4(), type="mobility_request.submitted", payload='{"id": "x"}'),
+        revision=revision,
+        audit=_audit(rid, "submit"),
+    )
 
 
 async def _floor_actions(
@@ -245,6 +278,10 @@ async def _run_floor(dsn: str, worker, latencies: list[float], seconds: float) -
         elapsed = time.monotonic() - start
     finally:
         await pool.close()
+    return _floor_of(latencies, elapsed)
+
+
+def _floor_of(latencies: list[float], elapsed: float) -> Floor:
     latencies.sort()
     return Floor(
         rps=len(latencies) / elapsed,
@@ -332,16 +369,19 @@ def main() -> None:
         revision = asyncio.run(_revision(gw.dsn))
         http_runs: list[WrkResult] = []
         floor_runs: list[Floor] = []
+        grouped_runs: list[Floor] = []
         floor_ids: list[uuid.UUID] = []
         # Unmeasured first, as long as a measured run: both worker processes' pools and statement caches,
         # and the tables and indexes past their first pages. A shorter warm-up left the first measured
         # pair the slowest in every run.
         warm = _wrk(gw, "/v1/mobility-requests", creations(), auth, args.seconds)
         asyncio.run(_floor_creations(gw.dsn, args.seconds, document, revision))
+        asyncio.run(_floor_grouped(gw.dsn, args.seconds, document, revision))
         for _ in range(args.pairs):
             http_runs.append(_wrk(gw, "/v1/mobility-requests", creations(), auth, args.seconds))
             floor, created = asyncio.run(_floor_creations(gw.dsn, args.seconds, document, revision))
             floor_runs.append(floor)
+            grouped_runs.append(asyncio.run(_floor_grouped(gw.dsn, args.seconds, document, revision)))
             floor_ids += created
 
         # Actions over HTTP on the requests the HTTP runs created: review (v1 -> v2), then decide (v2 -> v3).
@@ -372,12 +412,18 @@ def main() -> None:
 
     ratios = [h.rps / f.rps for h, f in zip(http_runs, floor_runs, strict=True)]
     print(f"W6 mobility workflow writes: 2 gateway workers, {CONNECTIONS} connections, embedded PostgreSQL")
-    for index, (h, f) in enumerate(zip(http_runs, floor_runs, strict=True)):
-        print(f"  creations  HTTP  (pair {index + 1}) {_http(h)}")
-        print(f"  creations  floor (pair {index + 1}) {_floor(f)}")
+    for index, (h, f, g) in enumerate(zip(http_runs, floor_runs, grouped_runs, strict=True)):
+        print(f"  creations  HTTP          (round {index + 1}) {_http(h)}")
+        print(f"  creations  floor         (round {index + 1}) {_floor(f)}")
+        print(f"  creations  floor batched (round {index + 1}) {_floor(g)}")
     rps = statistics.median(h.rps for h in http_runs)
     p99 = statistics.median(h.p99_ms for h in http_runs)
     verdict = "met" if rps >= 1000 and p99 <= 50 else "NOT met"
+    batched = [h.rps / g.rps for h, g in zip(http_runs, grouped_runs, strict=True)]
+    print(
+        f"  creations HTTP / batched floor: median {statistics.median(batched):.2f}"
+        f" (range {min(batched):.2f}-{max(batched):.2f})"
+    )
     print(
         f"  creations HTTP / floor: median {statistics.median(ratios):.2f}"
         f" (range {min(ratios):.2f}-{max(ratios):.2f});"
