@@ -218,9 +218,10 @@ async def create(
             decoded=True,  # msgspec decoded (and checked) the records with the body
         )
         request_id = uuid7()
+        rid = str(request_id)  # once: UUID.__str__ is Python code, and a creation needs the text five times
         schedule = Schedule.submitted(now)
         document = MobilityRequest(
-            id=str(request_id),
+            id=rid,
             version=1,
             state="submitted",
             learner=learner,
@@ -243,7 +244,7 @@ async def create(
             ),
         )
         encoded = _encode(document)
-        headers = {"Location": f"{COLLECTION}/{request_id}", "ETag": etag(1)}
+        headers = {"Location": f"{COLLECTION}/{rid}", "ETag": etag(1)}
         items = [
             {"position": i, "credential_id": o.credential, "evaluated": o.status}
             for i, o in enumerate(evaluation.outcomes)
@@ -266,11 +267,11 @@ async def create(
             event=event,
             revision=revision,
             audit=AuditEntry(
-                stream=f"mobility:{request_id}",
+                stream=f"mobility:{rid}",
                 action="mobility.submit",
                 institution=principal.institution,
                 client_id=principal.client_id,
-                resource=f"mobility-request/{request_id}",
+                resource=f"mobility-request/{rid}",
                 outcome="submitted",
                 sub=body.registrar,
                 learner=_learner_uuid(learner),
