@@ -15,7 +15,6 @@ from litestar.openapi.spec import Components, OAuthFlow, OAuthFlows, SecuritySch
 
 from adapters.frameworks import Converter, FrameworkRegistry
 from contracts.scopes import SCOPES
-from gateway.audit.grouped import GroupedAudit
 from gateway.auth.client_keys import RegistryKeySource
 from gateway.auth.errors import OAuthError
 from gateway.auth.guard import RequireToken, check_route_guards, provide_principal
@@ -120,13 +119,7 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
                 pool=pool, settings=settings, trust=trust, tracer=telemetry.tracer, frameworks=frameworks
             )
             stack.push_async_callback(federation.aclose)
-            app.state.lookup = LookupService(
-                federation=federation,
-                tracer=telemetry.tracer,
-                audit=GroupedAudit(
-                    pool, acquire_timeout=settings.db_acquire_timeout, tracer=telemetry.tracer
-                ),
-            )
+            app.state.lookup = LookupService(federation=federation, tracer=telemetry.tracer)
             app.state.pathways = PathwaysService(
                 lookup=app.state.lookup,
                 engines=app.state.recognition,

@@ -37,7 +37,6 @@ from contracts.errors import (
 )
 from contracts.learners import parse_learner_ref
 from gateway.audit import append
-from gateway.audit.grouped import GroupedAudit
 from gateway.auth.rfc9068 import Principal
 from gateway.db.deps import pooled
 from gateway.federation import FanOutResult, MemberOutcome, fan_out
@@ -92,7 +91,6 @@ class LearnerRecords:
 class LookupService:
     federation: Federation
     tracer: Tracer
-    audit: GroupedAudit  # R22 entries written on their own, batched across concurrent lookups
 
     def _db(self) -> contextlib.AbstractAsyncContextManager[asyncpg.Connection]:
         """A pooled connection for one short step (never held across a fan-out)."""
@@ -146,17 +144,19 @@ class LookupService:
                 basis = msgspec.structs.replace(basis, learner=await learners.ensure_learner(conn, key))
         resource = f"learners/{basis.learner or '-'}/credentials"
         if basis.learner is None or basis.basis is None:
-            await self.audit.append(
-                audit_entry(
-                    principal,
-                    basis.learner,
-                    action=action,
-                    resource=resource,
-                    outcome="denied",
-                    purpose=purpose,
-                    details={"reason": "no-lawful-basis"},
+            async with self._db() as conn:
+                await append(
+                    conn,
+                    audit_entry(
+                        principal,
+                        basis.learner,
+                        action=action,
+                        resource=resource,
+                        outcome="denied",
+                        purpose=purpose,
+                        details={"reason": "no-lawful-basis"},
+                    ),
                 )
-            )
             raise NoLawfulBasis(
                 "no live consent of this learner, and no open mobility request with them, lets your "
                 "institution receive their credentials for this purpose",
@@ -180,21 +180,24 @@ class LookupService:
             if member not in basis.links and records and (local := _local_of(records[0]))
         }
         answered = [o.member for o in result.outcomes if o.status == "ok"]
-        entry = audit_entry(
-            principal,
-            basis.learner,
-            action=action,
-            resource=resource,
-            outcome="partial" if result.partial else "ok",
-            purpose=purpose,
-            details={"basis": basis.basis, "ref": str(basis.consent or basis.mobility), "answered": answered},
-        )
-        if discovered:  # new links and the entry that records the lookup: one transaction
-            async with self._db() as conn, conn.transaction():
-                await learners.remember_links(conn, basis.learner, discovered)
-                await append(conn, entry)
-        else:
-            await self.audit.append(entry)
+        async with self._db() as conn, _atomic(conn, several=bool(discovered)):
+            await learners.remember_links(conn, basis.learner, discovered)
+            await append(
+                conn,
+                audit_entry(
+                    principal,
+                    basis.learner,
+                    action=action,
+                    resource=resource,
+                    outcome="partial" if result.partial else "ok",
+                    purpose=purpose,
+                    details={
+                        "basis": basis.basis,
+                        "ref": str(basis.consent or basis.mobility),
+                        "answered": answered,
+                    },
+                ),
+            )
         return LearnerRecords(learner=key.value, records=_merge(result.values), result=result)
 
     # --- one credential --------------------------------------------------------------------------------
@@ -225,17 +228,18 @@ class LookupService:
             raise NotFound("the issuer has no awarded credential with this id", field="id")
         async with self._db() as conn:
             basis = await self._basis_for_record(conn, principal, record, purpose)
-        await self.audit.append(
-            audit_entry(
-                principal,
-                basis.learner,
-                action="credential.read",
-                resource=f"credentials/{issuer}",
-                outcome="ok",
-                purpose=purpose,
-                details={"basis": basis.basis, "answered": [issuer]},
+            await append(
+                conn,
+                audit_entry(
+                    principal,
+                    basis.learner,
+                    action="credential.read",
+                    resource=f"credentials/{issuer}",
+                    outcome="ok",
+                    purpose=purpose,
+                    details={"basis": basis.basis, "answered": [issuer]},
+                ),
             )
-        )
         return VerifiedCredential(
             credential=_with_global_id(record),
             verification=Verification(status="verified", issuer=issuer, checked_at=dt.datetime.now(dt.UTC)),
@@ -369,6 +373,12 @@ class LookupService:
                 retry_after=self.federation.settings.member_queue_wait,
             )
         return result
+
+
+def _atomic(conn: asyncpg.Connection, *, several: bool) -> contextlib.AbstractAsyncContextManager[Any]:
+    """A transaction around several statements; one statement is atomic alone (and a transaction would
+    cost two more round trips on every lookup)."""
+    return conn.transaction() if several else contextlib.nullcontext()
 
 
 def _fetch(runtime: MemberRuntime, local_id: str) -> Call[list[CredentialRecord]]:
