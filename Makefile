@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.tokens
 	$(BIN)/python -m bench.recognition
 	$(BIN)/python -m bench.recognition_http
+	$(BIN)/python -m bench.mobility
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
