@@ -437,6 +437,11 @@ def express_gateway(install_dir: Path, upstream_port: int) -> Iterator[Proxy]:
         gateway_yml += f"admin:\n  port: {admin}\n  host: 127.0.0.1\n"
         (root / "config" / "gateway.config.yml").write_text(gateway_yml)
         (root / "config" / "system.config.yml").write_text(EG_SYSTEM)
+        # The user, application and credential schemas it loads at start (``eg gateway create`` copies them).
+        shutil.copytree(
+            install_dir / "node_modules" / "express-gateway" / "lib" / "config" / "models",
+            root / "config" / "models",
+        )
         (root / "server.js").write_text(EG_SERVER)
         env = {**os.environ, "NODE_PATH": str(install_dir / "node_modules"), "LOG_LEVEL": "error"}
         env["NODE_ENV"] = "production"
