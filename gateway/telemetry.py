@@ -24,7 +24,9 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
-from opentelemetry.trace import Span, SpanKind, StatusCode, Tracer, get_current_span
+from opentelemetry.trace import SpanKind, StatusCode, Tracer
+
+from adapters.tracing import sampled_out  # re-exported: the gateway's spans use it too
 
 __all__ = ["Telemetry", "TracingMiddleware", "configure_telemetry", "sampled_out"]
 
@@ -72,22 +74,6 @@ def configure_telemetry(
     for processor in exporting:
         provider.add_span_processor(processor)
     return Telemetry(provider=provider, tracer=provider.get_tracer("consortium-gateway"))
-
-
-def sampled_out() -> Span | None:
-    """The current span if its trace is sampled out (a valid span that records nothing), else ``None``.
-
-    Under such a span a child span would record nothing either: the samplers the SDK reads from
-    ``OTEL_TRACES_SAMPLER`` are parent-based or decide by trace id, so a child gets its parent's decision.
-    Starting one anyway costs a sampler call, ids and two context switches (~20 us); per member call and
-    per query that was a tenth of a lookup. Callers use the current span instead: its context is what
-    ``traceparent`` carries on (same trace id, not sampled). With no current span, a span must be started:
-    that is where the sampling decision is made.
-    """
-    span = get_current_span()
-    if span.is_recording() or not span.get_span_context().is_valid:
-        return None
-    return span
 
 
 class TracingMiddleware:

@@ -32,6 +32,7 @@ from opentelemetry.trace import Span, Tracer
 from yarl import URL
 
 from adapters.connectors.ooapi.schema import Problem
+from adapters.tracing import sampled_out
 from contracts.connectors import TokenProvider
 from contracts.errors import (
     MemberCallError,
@@ -177,9 +178,9 @@ class MemberHttp:
         """A CLIENT span for the request; none when the current trace is sampled out (the gateway's
         samplers are parent-based or by trace id, so it would record nothing) and ``traceparent`` then
         carries the current span on."""
-        current = trace.get_current_span()
-        if current.get_span_context().is_valid and not current.is_recording():
-            return contextlib.nullcontext(current)
+        quiet = sampled_out()
+        if quiet is not None:
+            return contextlib.nullcontext(quiet)
         return self._tracer.start_as_current_span(
             f"GET {route}",
             kind=trace.SpanKind.CLIENT,

@@ -6,7 +6,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased
 from opentelemetry.trace import use_span
 
-from gateway.telemetry import sampled_out
+from adapters.tracing import sampled_out
 
 
 def test_no_current_span_means_a_span_must_be_started() -> None:
