@@ -82,7 +82,7 @@ class GroupedCreations:
             while waiting:
                 # A key's lock belongs to the statement's transaction, so two uses of one key cannot share
                 # a statement: a repeat goes into the next, after the first committed, and is answered as
-                # a replay of it (or as in flight, when the first wrote nothing and is gone).
+                # a replay of it (or, when the first wrote nothing, finds what the first found).
                 keys: set[tuple[str, str]] = set()
                 now: list[int] = []
                 later: list[int] = []

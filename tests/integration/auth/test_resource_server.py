@@ -225,10 +225,8 @@ def test_start_up_refuses_a_route_without_scopes(tmp_path: Path) -> None:
         return "guarded"
 
     with pytest.raises(UnguardedRoute, match="/v1/forgotten"):
-        check_route_guards(
-            Litestar([forgotten, declared], middleware=[RequireToken]), public_prefixes=("/schema",)
-        )
-    check_route_guards(Litestar([declared], middleware=[RequireToken]), public_prefixes=("/schema",))
+        check_route_guards(Litestar([forgotten, declared], middleware=[RequireToken]), public_prefixes=DOCS)
+    check_route_guards(Litestar([declared], middleware=[RequireToken]), public_prefixes=DOCS)
 
 
 def test_start_up_refuses_a_scoped_route_outside_the_guard() -> None:
@@ -247,7 +245,7 @@ def test_start_up_refuses_a_scoped_route_outside_the_guard() -> None:
         )
     check_route_guards(
         Litestar([Router("/", middleware=[RequireToken], route_handlers=[inside])]),
-        public_prefixes=("/schema",),
+        public_prefixes=DOCS,
     )
 
 
