@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from opentelemetry import context, trace
 from opentelemetry.propagate import extract
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
@@ -94,16 +95,16 @@ class TracingMiddleware:
                 break
         route = scope.get("path_template") or "unmatched"
         method: str = scope["method"]
-        with self.tracer.start_as_current_span(
-            f"{method} {route}",
-            context=parent,
-            kind=SpanKind.SERVER,
-            record_exception=False,
-            set_status_on_exception=False,
-        ) as span:
-            if not span.is_recording():
+        span = self.tracer.start_span(f"{method} {route}", context=parent, kind=SpanKind.SERVER)
+        if not span.is_recording():
+            # Current for the request (trace ids reach logs and audit), without use_span's context managers.
+            token = context.attach(trace.set_span_in_context(span, parent))
+            try:
                 await self.app(scope, receive, send)
-                return
+            finally:
+                context.detach(token)
+            return
+        with trace.use_span(span, end_on_exit=True, record_exception=False, set_status_on_exception=False):
             span.set_attribute("http.request.method", method)
             span.set_attribute("http.route", route)
             span.set_attribute("url.scheme", scope.get("scheme", "http"))
