@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs
 
-from litestar import Litestar
+from litestar import Litestar, Request
+from litestar.datastructures import State
 from litestar.enums import ScopeType
 from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, Receive, Scope, Send
@@ -19,7 +20,14 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from gateway.auth.errors import InsufficientScope, InvalidToken
 from gateway.auth.rfc9068 import Principal
 
-__all__ = ["RequireToken", "UnguardedRoute", "authorize", "check_route_guards", "provide_principal"]
+__all__ = [
+    "AuthorizedRequest",
+    "RequireToken",
+    "UnguardedRoute",
+    "authorize",
+    "check_route_guards",
+    "provide_principal",
+]
 
 
 class UnguardedRoute(RuntimeError):
@@ -69,6 +77,13 @@ class RequireToken:
         if scope["type"] == ScopeType.HTTP:
             authorize(scope, scope["route_handler"].opt)
         await self.app(scope, receive, send)
+
+
+# A guarded route's request: RequireToken has put the principal in ``request.auth``. Handlers that hold no
+# connection read it (and ``request.app.state``) from here rather than through dependencies: Litestar's
+# resolution of one dependency cost about 4 % of a mobility creation's instructions, and ``state: State``
+# copies the app state on every request.
+AuthorizedRequest = Request[Any, Principal, State]
 
 
 def provide_principal(scope: Scope) -> Principal:

@@ -8,12 +8,11 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar import Controller, Response, get
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, PathParameter, QueryParameter
 
 from contracts.connectors import CatalogueFilters
 from contracts.errors import InvalidRequest
-from gateway.auth.rfc9068 import Principal
+from gateway.auth.guard import AuthorizedRequest
 from gateway.learners.models import Purpose
 from gateway.lookup.models import CataloguePage, CredentialsPage
 from gateway.lookup.openbadges import CREDIT_AND_LEVEL_CARRIAGE, to_open_badge
@@ -77,8 +76,7 @@ class LearnerCredentialsController(Controller):
     )
     async def learner_credentials(
         self,
-        state: State,
-        principal: NamedDependency[Principal],
+        request: AuthorizedRequest,
         ref: LearnerRefParam,
         purpose: PurposeParam,
         members: Members = None,
@@ -86,8 +84,9 @@ class LearnerCredentialsController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
         request_timeout_ms: Budget = None,
     ) -> CredentialsPage:
+        state = request.app.state
         return await _lookup(state).learner_credentials(
-            principal,
+            request.auth,
             ref,
             purpose=purpose,
             budget=request_budget(state, request_timeout_ms),
@@ -112,15 +111,15 @@ class CredentialsController(Controller):
     )
     async def get_credential(
         self,
-        state: State,
-        principal: NamedDependency[Principal],
+        request: AuthorizedRequest,
         credential_id: Annotated[str, PathParameter(max_length=460)],
         purpose: PurposeParam,
         format: Annotated[Literal["canonical", "openbadges"], QueryParameter()] = "canonical",
         request_timeout_ms: Budget = None,
     ) -> Response[Any]:
+        state = request.app.state
         found = await _lookup(state).credential(
-            principal, credential_id, purpose=purpose, budget=request_budget(state, request_timeout_ms)
+            request.auth, credential_id, purpose=purpose, budget=request_budget(state, request_timeout_ms)
         )
         if format == "canonical":
             return Response(found)
@@ -151,7 +150,7 @@ class CatalogueController(Controller):
     )
     async def catalogue(
         self,
-        state: State,
+        request: AuthorizedRequest,
         members: Members = None,
         framework: Annotated[str | None, QueryParameter(max_length=40)] = None,
         eqf: Annotated[int | None, QueryParameter(ge=1, le=8)] = None,
@@ -163,6 +162,7 @@ class CatalogueController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
         request_timeout_ms: Budget = None,
     ) -> CataloguePage:
+        state = request.app.state
         filters = CatalogueFilters(field_of_study=field_of_study, eqf=eqf, framework_level=framework_level)
         return await _lookup(state).catalogue(
             filters=filters,

@@ -8,12 +8,12 @@ from typing import Annotated, Any, Literal
 
 import asyncpg
 from litestar import Controller, Response, get, post
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from contracts.errors import InvalidRequest
+from gateway.auth.guard import AuthorizedRequest
 from gateway.auth.rfc9068 import Principal
 from gateway.mobility import service, store
 from gateway.mobility.idempotency import Reply
@@ -72,12 +72,13 @@ class MobilityRequestsController(Controller):
     )
     async def create_request(
         self,
-        state: State,
-        principal: NamedDependency[Principal],
+        request: AuthorizedRequest,
         data: JSONBody[MobilityRequestCreate],
         idempotency_key: _Key = None,
     ) -> Response[bytes]:
         # No connection held for the request: the creation waits for its batch's (GroupedCreations).
+        state = request.app.state
+        principal = request.auth
         created = await service.create(state.creations, principal, state.recognition, data, idempotency_key)
         return _reply(created)
 

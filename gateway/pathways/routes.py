@@ -7,11 +7,9 @@ import datetime as dt
 from typing import Annotated
 
 from litestar import Controller, get
-from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
-from gateway.auth.rfc9068 import Principal
+from gateway.auth.guard import AuthorizedRequest
 from gateway.lookup.routes import Budget, LearnerRefParam, Members, PurposeParam, member_list, request_budget
 from gateway.openapi import problem_responses
 from gateway.pathways.models import LearnerPathways
@@ -39,8 +37,7 @@ class LearnerPathwaysController(Controller):
     )
     async def learner_pathways(
         self,
-        state: State,
-        principal: NamedDependency[Principal],
+        request: AuthorizedRequest,
         ref: LearnerRefParam,
         purpose: PurposeParam,
         member: Annotated[
@@ -57,9 +54,10 @@ class LearnerPathwaysController(Controller):
         members: Members = None,
         request_timeout_ms: Budget = None,
     ) -> LearnerPathways:
+        state = request.app.state
         service: PathwaysService = state.pathways
         return await service.learner_pathways(
-            principal,
+            request.auth,
             ref,
             purpose=purpose,
             budget=request_budget(state, request_timeout_ms),
