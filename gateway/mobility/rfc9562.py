@@ -12,16 +12,13 @@ import uuid
 
 __all__ = ["uuid7"]
 
-_RAND_A = (1 << 12) - 1
-_RAND_B = (1 << 62) - 1
+_MILLIS = (1 << 48) - 1
+# 80 random bits under the timestamp, less the four version bits (79-76) and the two variant bits (63-62).
+_RANDOM = ((1 << 80) - 1) & ~(0xF << 76) & ~(0b11 << 62)
+_VERSION_VARIANT = (0x7 << 76) | (0b10 << 62)  # version 7; variant 10 (RFC 9562 section 4.1)
 
 
 def uuid7() -> uuid.UUID:
-    millis = time.time_ns() // 1_000_000
-    rand = int.from_bytes(os.urandom(10), "big")
-    value = (millis & ((1 << 48) - 1)) << 80  # unix_ts_ms
-    value |= 0x7 << 76  # ver
-    value |= ((rand >> 62) & _RAND_A) << 64  # rand_a
-    value |= 0b10 << 62  # var (RFC 9562 section 4.1)
-    value |= rand & _RAND_B  # rand_b
-    return uuid.UUID(int=value)
+    millis = time.time_ns() // 1_000_000 & _MILLIS
+    rand = int.from_bytes(os.urandom(10), "big") & _RANDOM
+    return uuid.UUID(int=millis << 80 | _VERSION_VARIANT | rand)
