@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 import msgspec
+from opentelemetry import trace
 
 __all__ = [
     "APPEND_ARITY",
@@ -120,7 +121,5 @@ async def append(conn: asyncpg.Connection, entry: AuditEntry) -> int:
 
 def current_trace_id() -> str | None:
     """The active span's trace id (hex), for correlating an audit entry with its trace."""
-    from opentelemetry import trace
-
     ctx = trace.get_current_span().get_span_context()
     return format(ctx.trace_id, "032x") if ctx.is_valid else None
