@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -19,7 +20,9 @@ __all__ = ["pooled", "provide_connection"]
 async def pooled(pool: asyncpg.Pool, acquire_timeout: float) -> AsyncIterator[asyncpg.Connection]:
     """A pooled connection; a bounded wait, then 503 rather than queueing forever."""
     try:
-        conn = await pool.acquire(timeout=acquire_timeout)
+        # asyncio.timeout rather than acquire(timeout=): asyncpg wraps a timed acquire in a task of its own.
+        async with asyncio.timeout(acquire_timeout):
+            conn = await pool.acquire()
     except (TimeoutError, OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
         raise ServiceUnavailable("the database is not available; retry shortly") from exc
     try:
