@@ -15,7 +15,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
-from opentelemetry import trace
+from opentelemetry import context, trace
 from opentelemetry.trace import Link, NonRecordingSpan, SpanContext, Tracer
 
 __all__ = ["GroupCommit"]
@@ -84,13 +84,23 @@ class GroupCommit(Generic[T, R]):
 
     async def _flush(self, batch: list[_Pending[T, R]]) -> None:
         # The flush is a child of the first request it serves and links the others' traces.
-        parent = trace.set_span_in_context(NonRecordingSpan(batch[0].span))
+        first = batch[0].span
+        parent = trace.set_span_in_context(NonRecordingSpan(first))
         links = [Link(p.span) for p in batch[1:] if p.span.is_valid and p.span.trace_flags.sampled]
         try:
-            with self._tracer.start_as_current_span(self._span_name, context=parent, links=links) as span:
-                if span.is_recording():
-                    span.set_attribute("db.batch.size", len(batch))
-                outcomes = await self._run([p.item for p in batch])
+            if first.is_valid and not first.trace_flags.sampled and not links:
+                # No request of the batch is sampled, so the flush span would record nothing (see
+                # sampled_out): its queries run under the first request's span instead.
+                token = context.attach(parent)
+                try:
+                    outcomes = await self._run([p.item for p in batch])
+                finally:
+                    context.detach(token)
+            else:
+                with self._tracer.start_as_current_span(self._span_name, context=parent, links=links) as span:
+                    if span.is_recording():
+                        span.set_attribute("db.batch.size", len(batch))
+                    outcomes = await self._run([p.item for p in batch])
         except Exception as exc:  # a 503 from ``pooled``, or the database failing the statement
             for pending in batch:
                 if not pending.future.done():

@@ -6,9 +6,11 @@ import asyncio
 from collections.abc import Sequence
 
 import pytest
+from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
 from gateway.db.group_commit import GroupCommit
 
@@ -112,3 +114,20 @@ async def test_the_flush_span_counts_its_batch() -> None:
     await asyncio.gather(*(commit.submit(i) for i in range(4)))
     spans = [s for s in exporter.get_finished_spans() if s.name == "test.flush"]
     assert [s.attributes["db.batch.size"] for s in spans if s.attributes] == [4]
+
+
+async def test_a_batch_of_unsampled_requests_opens_no_span_and_runs_under_the_first_request() -> None:
+    exporter = InMemorySpanExporter()
+    seen: list[SpanContext] = []
+
+    class Seeing(Writer):
+        async def __call__(self, items: Sequence[int]) -> list[int | Exception]:
+            seen.append(trace.get_current_span().get_span_context())
+            return await super().__call__(items)
+
+    commit = group(Seeing(), exporter)
+    unsampled = SpanContext(trace_id=0xABC, span_id=0xDEF, is_remote=False, trace_flags=TraceFlags(0))
+    with trace.use_span(NonRecordingSpan(unsampled)):
+        assert await asyncio.gather(*(commit.submit(i) for i in range(3))) == [0, 2, 4]
+    assert exporter.get_finished_spans() == ()
+    assert [(c.trace_id, c.span_id) for c in seen] == [(0xABC, 0xDEF)]
