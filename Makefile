@@ -37,6 +37,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.recognition
 	$(BIN)/python -m bench.recognition_http
 	$(BIN)/python -m bench.mobility
+	command -v valgrind >/dev/null || (apt-get update -qq && apt-get install -y -qq valgrind)
+	$(BIN)/python -m bench.instructions
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
