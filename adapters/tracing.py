@@ -3,9 +3,13 @@ round is allowed: one definition here serves both)."""
 
 from __future__ import annotations
 
-from opentelemetry.trace import Span, get_current_span
+import contextlib
+from contextlib import AbstractContextManager
 
-__all__ = ["sampled_out"]
+from opentelemetry.trace import Span, SpanKind, Tracer, get_current_span
+from opentelemetry.util.types import Attributes
+
+__all__ = ["child_span", "sampled_out"]
 
 
 def sampled_out() -> Span | None:
@@ -22,3 +26,26 @@ def sampled_out() -> Span | None:
     if span.is_recording() or not span.get_span_context().is_valid:
         return None
     return span
+
+
+def child_span(
+    tracer: Tracer,
+    name: str,
+    *,
+    kind: SpanKind = SpanKind.INTERNAL,
+    attributes: Attributes = None,
+    record_exception: bool = True,
+    set_status_on_exception: bool = True,
+) -> AbstractContextManager[Span]:
+    """A new current span, as ``tracer.start_as_current_span`` makes it; or, when the current trace is
+    sampled out, the current span itself (``sampled_out``), since the new one would record nothing."""
+    quiet = sampled_out()
+    if quiet is not None:
+        return contextlib.nullcontext(quiet)
+    return tracer.start_as_current_span(
+        name,
+        kind=kind,
+        attributes=attributes,
+        record_exception=record_exception,
+        set_status_on_exception=set_status_on_exception,
+    )

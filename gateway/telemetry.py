@@ -27,9 +27,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExport
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
 from opentelemetry.trace import SpanKind, StatusCode, Tracer
 
-from adapters.tracing import sampled_out  # re-exported: the gateway's spans use it too
-
-__all__ = ["Telemetry", "TracingMiddleware", "configure_telemetry", "sampled_out"]
+__all__ = ["Telemetry", "TracingMiddleware", "configure_telemetry"]
 
 log = logging.getLogger(__name__)
 

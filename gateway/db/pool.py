@@ -10,8 +10,8 @@ import asyncpg
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Tracer
 
+from adapters.tracing import child_span
 from gateway.config import Settings
-from gateway.telemetry import sampled_out
 
 __all__ = ["connect_pool", "database_pool", "traced_connection_class"]
 
@@ -29,11 +29,7 @@ def traced_connection_class(tracer: Tracer) -> type[asyncpg.Connection]:
         base = getattr(asyncpg.Connection, name)
 
         async def method(self: asyncpg.Connection, query: str, *args: Any, **kwargs: Any) -> Any:
-            if sampled_out() is not None:  # the query would be a span that records nothing
-                return await base(self, query, *args, **kwargs)
-            with tracer.start_as_current_span(
-                f"db {name}", kind=SpanKind.CLIENT, record_exception=True
-            ) as span:
+            with child_span(tracer, f"db {name}", kind=SpanKind.CLIENT) as span:
                 if span.is_recording():
                     span.set_attribute("db.system.name", "postgresql")
                     span.set_attribute("db.operation.name", query.lstrip().split(None, 1)[0].upper())

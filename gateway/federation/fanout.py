@@ -15,7 +15,6 @@ reason) and ``http.response.status_code`` when the member answered with one.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Collection, Mapping
 from typing import Generic, Literal, TypeVar
@@ -23,9 +22,9 @@ from typing import Generic, Literal, TypeVar
 import msgspec
 from opentelemetry.trace import NoOpTracer, Span, SpanKind, StatusCode, Tracer
 
+from adapters.tracing import child_span
 from contracts.errors import CircuitOpen, MemberCallError, MemberRefused, MemberTimeout
 from gateway.federation.calls import Call, CallStats, track_stats
-from gateway.telemetry import sampled_out
 
 __all__ = ["FanOutResult", "MemberOutcome", "OutcomeStatus", "fan_out"]
 
@@ -153,13 +152,8 @@ async def _call_member(
 ) -> MemberOutcome:
     track_stats(stats)  # this task's own context: the innermost layer counts attempts here
     started = time.monotonic()
-    quiet = sampled_out()
-    with (
-        contextlib.nullcontext(quiet)
-        if quiet is not None
-        else tracer.start_as_current_span(
-            SPAN_NAME, kind=SpanKind.INTERNAL, record_exception=False, set_status_on_exception=False
-        )
+    with child_span(
+        tracer, SPAN_NAME, kind=SpanKind.INTERNAL, record_exception=False, set_status_on_exception=False
     ) as span:
         try:
             if deadline <= started:

@@ -16,7 +16,6 @@ Every call (R25, R19):
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import time
@@ -28,11 +27,11 @@ import aiohttp
 import msgspec
 from opentelemetry import trace
 from opentelemetry.propagate import inject
-from opentelemetry.trace import Span, Tracer
+from opentelemetry.trace import Tracer
 from yarl import URL
 
 from adapters.connectors.ooapi.schema import Problem
-from adapters.tracing import sampled_out
+from adapters.tracing import child_span
 from contracts.connectors import TokenProvider
 from contracts.errors import (
     MemberCallError,
@@ -154,7 +153,12 @@ class MemberHttp:
         self, path: str, route: str, params: Mapping[str, str | int] | None, token: str, deadline: float
     ) -> tuple[int, str, bytes]:
         headers: dict[str, str] = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-        with self._span(route) as span:
+        with child_span(
+            self._tracer,
+            f"GET {route}",
+            kind=trace.SpanKind.CLIENT,
+            attributes={"http.request.method": "GET", "url.template": route, "member": self.member_id},
+        ) as span:
             inject(headers)
             remaining = max(0.0, deadline - time.monotonic())
             headers[BUDGET_HEADER] = str(int(remaining * 1000))
@@ -173,19 +177,6 @@ class MemberHttp:
                         raise
                     body = b""  # an oversized error body is dropped, the status still counts
                 return response.status, response.content_type, body
-
-    def _span(self, route: str) -> contextlib.AbstractContextManager[Span]:
-        """A CLIENT span for the request; none when the current trace is sampled out (the gateway's
-        samplers are parent-based or by trace id, so it would record nothing) and ``traceparent`` then
-        carries the current span on."""
-        quiet = sampled_out()
-        if quiet is not None:
-            return contextlib.nullcontext(quiet)
-        return self._tracer.start_as_current_span(
-            f"GET {route}",
-            kind=trace.SpanKind.CLIENT,
-            attributes={"http.request.method": "GET", "url.template": route, "member": self.member_id},
-        )
 
     @staticmethod
     async def _read(response: aiohttp.ClientResponse, limit: int) -> bytes:

@@ -1,12 +1,14 @@
-"""``sampled_out``: which current span lets a child be skipped."""
+"""``sampled_out``: which current span lets a child be skipped; ``child_span`` skips it."""
 
 from __future__ import annotations
 
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased
-from opentelemetry.trace import use_span
+from opentelemetry.trace import SpanKind, use_span
 
-from adapters.tracing import sampled_out
+from adapters.tracing import child_span, sampled_out
 
 
 def test_no_current_span_means_a_span_must_be_started() -> None:
@@ -31,3 +33,27 @@ def test_a_sampled_out_trace_hands_back_its_current_span() -> None:
             assert not child.is_recording()
     with use_span(span, end_on_exit=False):
         assert sampled_out() is span
+
+
+def test_child_span_is_the_current_span_under_a_sampled_out_trace() -> None:
+    tracer = TracerProvider(sampler=ParentBased(ALWAYS_OFF)).get_tracer("t")
+    with tracer.start_as_current_span("request") as request, child_span(tracer, "call") as child:
+        assert child is request
+
+
+def test_child_span_is_a_new_recorded_span_under_a_recorded_trace() -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(sampler=ParentBased(ALWAYS_ON))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("t")
+    with (
+        tracer.start_as_current_span("request") as request,
+        child_span(tracer, "call", kind=SpanKind.CLIENT, attributes={"member": "m"}) as child,
+    ):
+        assert child is not request
+        assert child.is_recording()
+    (call,) = [s for s in exporter.get_finished_spans() if s.name == "call"]
+    assert call.kind == SpanKind.CLIENT
+    assert call.attributes == {"member": "m"}
+    assert call.parent is not None
+    assert call.parent.span_id == request.get_span_context().span_id
