@@ -64,7 +64,7 @@ class AuditEntry(msgspec.Struct, frozen=True, kw_only=True):
 
 def append_sql(first: int = 1) -> str:
     """``audit_append($first, ..., $first+10::jsonb)``: returns the entry's sequence number in its stream."""
-    params = [f"${first + i}" for i in range(APPEND_ARITY)]
+    params = entry_params(first)
     params[5] += "::uuid"
     params[10] += "::jsonb"
     return f"audit_append({', '.join(params)})"
