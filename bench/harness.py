@@ -31,6 +31,7 @@ __all__ = [
     "BenchClient",
     "Gateway",
     "WrkResult",
+    "consortium_toml",
     "gateway",
     "new_client",
     "process_cpu_seconds",
@@ -133,6 +134,19 @@ def _tree(root: int) -> list[int]:
     return out
 
 
+def consortium_toml(clients: list[BenchClient], members: dict[str, str]) -> str:
+    """The bench consortium file: ``members`` (id -> framework), ``clients`` belonging to the first."""
+    parts = ['[consortium]\nid = "bench"\nname = "Bench"\n']
+    for index, (member_id, framework) in enumerate(members.items()):
+        parts.append(
+            f'[[members]]\nid = "{member_id}"\nname = "{member_id}"\ncountry = "GB"\n'
+            f'framework = "{framework}"\nconnector = {{ id = "ooapi" }}\n'
+        )
+        if index == 0:
+            parts.extend(c.toml() for c in clients)
+    return "".join(parts)
+
+
 @contextlib.contextmanager
 def gateway(
     clients: list[BenchClient],
@@ -148,15 +162,7 @@ def gateway(
         data = Path(tmp)
         port = _free_port()
         consortium = data / "consortium.toml"
-        parts = ['[consortium]\nid = "bench"\nname = "Bench"\n']
-        for index, (member_id, framework) in enumerate(members.items()):
-            parts.append(
-                f'[[members]]\nid = "{member_id}"\nname = "{member_id}"\ncountry = "GB"\n'
-                f'framework = "{framework}"\nconnector = {{ id = "ooapi" }}\n'
-            )
-            if index == 0:
-                parts.extend(c.toml() for c in clients)
-        consortium.write_text("".join(parts))
+        consortium.write_text(consortium_toml(clients, members))
         with serving(data, consortium, port, workers=workers, env=env) as running:
             time.sleep(1.0)  # let every worker finish its start-up
             yield running

@@ -30,7 +30,7 @@ import asyncpg
 import msgspec
 import uvloop
 
-from bench.harness import new_client
+from bench.harness import consortium_toml, new_client
 from bench.mobility import CREATE, HOME, HOST
 from bench.tokens import _bodies
 from gateway.app import create_app
@@ -90,14 +90,7 @@ def _callgrind(*args: str) -> None:
 
 async def _child(requests: int, data: Path) -> None:
     client = new_client("ES256")
-    consortium = (
-        '[consortium]\nid = "bench"\nname = "Bench"\n'
-        f'[[members]]\nid = "{HOST}"\nname = "{HOST}"\ncountry = "GB"\nframework = "uk-fheq"\n'
-        'connector = { id = "ooapi" }\n'
-        + client.toml()
-        + f'[[members]]\nid = "{HOME}"\nname = "{HOME}"\ncountry = "GB"\nframework = "uk-fheq"\n'
-        'connector = { id = "ooapi" }\n'
-    )
+    consortium = consortium_toml([client], {HOST: "uk-fheq", HOME: "uk-fheq"})
     with embedded_postgres(data / "pg") as dsn:
         conn = await asyncpg.connect(dsn)
         try:
