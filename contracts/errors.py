@@ -37,7 +37,9 @@ a lookup, and the ``type`` URIs are stable: clients may branch on them.
     │   └── IdempotencyKeyReused    422  the Idempotency-Key was used for a different request (R29)
     ├── PreconditionRequired        428  a change without If-Match
     ├── TooManyRequests             429
-    ├── ServiceUnavailable          503  e.g. the database is unreachable
+    ├── ServiceUnavailable          503  not ready, or a dependency is down
+    │   ├── DatabaseUnavailable     503  the database is unreachable or dropped the connection (R33)
+    │   └── FederationOverloaded    503  no member slot would free before the lookup's deadline (R26)
     ├── OutboundError               502  a call the gateway made to a member did not succeed (R18)
     │   ├── OutboundRefused         502  refused before sending: scheme, userinfo, origin, address, redirect
     │   ├── OutboundFailed          502  unreachable, or an error status, oversized or malformed answer
@@ -60,6 +62,7 @@ __all__ = [
     "PROBLEM_TYPE_PREFIX",
     "CircuitOpen",
     "Conflict",
+    "DatabaseUnavailable",
     "DuplicateFramework",
     "FederationOverloaded",
     "Forbidden",
@@ -219,9 +222,27 @@ class TooManyRequests(GatewayError):
 
 
 class ServiceUnavailable(GatewayError):
+    """``retry_after``, in seconds, becomes the ``Retry-After`` header when given."""
+
     type_slug = "service-unavailable"
     title = "Service unavailable"
     status = 503
+
+    def __init__(self, detail: str, *, retry_after: float | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database cannot be reached, or dropped the connection mid-statement (a restart, a crash, a
+    failover): nothing was committed that the caller was told of, so the same request may be retried, with
+    the same Idempotency-Key where it has one (R29, R33)."""
+
+    type_slug = "database-unavailable"
+    title = "The database is not available"
+
+    def __init__(self, detail: str, *, retry_after: float = 1.0) -> None:
+        super().__init__(detail, retry_after=retry_after)
 
 
 # --- credit frameworks (adapters/frameworks): each names the input ``field`` and what was ``expected`` ---
@@ -527,8 +548,7 @@ class FederationOverloaded(ServiceUnavailable):
     title = "Members are at capacity"
 
     def __init__(self, detail: str, *, retry_after: float) -> None:
-        super().__init__(detail)
-        self.retry_after = retry_after
+        super().__init__(detail, retry_after=retry_after)
 
 
 # --- workflows (gateway/mobility): idempotency keys (R29) and the transition table (R31) ---

@@ -1,7 +1,8 @@
 """The one place where errors become RFC 9457 problem+json responses.
 
 Services raise ``contracts.errors`` exceptions; Litestar raises its own ``HTTPException``s (routing, body
-limits, decoding); anything else is a bug and becomes a 500 that says nothing about the internals.
+limits, decoding); a database that went away mid-request is a 503 to retry (R33); anything else is a bug
+and becomes a 500 that says nothing about the internals.
 """
 
 from __future__ import annotations
@@ -11,14 +12,15 @@ import math
 import re
 from typing import Any
 
+import asyncpg
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
 from opentelemetry import trace
 
-from contracts.errors import Forbidden as ForbiddenError
 from contracts.errors import (
+    DatabaseUnavailable,
     GatewayError,
     InvalidRequest,
     MethodNotAllowed,
@@ -29,7 +31,9 @@ from contracts.errors import (
     Unauthenticated,
     UnsupportedMediaType,
 )
+from contracts.errors import Forbidden as ForbiddenError
 from contracts.problems import FieldError, Problem
+from gateway.db.unavailable import is_database_unavailable
 
 __all__ = ["PROBLEM_MEDIA_TYPE", "exception_handlers", "problem_response"]
 
@@ -154,9 +158,21 @@ def _from_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respons
     )
 
 
+def _from_database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if not is_database_unavailable(exc):
+        return _from_unexpected(request, exc)
+    route = request.scope.get("path_template")
+    log.warning("database unavailable", extra={"route": route, "error": type(exc).__name__})
+    return _from_gateway_error(
+        request, DatabaseUnavailable("the database connection was lost; retry with the same request")
+    )
+
+
 def exception_handlers() -> ExceptionHandlersMap:
     return {
         GatewayError: _from_gateway_error,
+        asyncpg.PostgresError: _from_database_error,
+        asyncpg.InterfaceError: _from_database_error,
         ValidationException: _from_validation,
         HTTPException: _from_http_exception,
         Exception: _from_unexpected,

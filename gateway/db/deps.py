@@ -10,8 +10,9 @@ import asyncpg
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 
-from contracts.errors import ServiceUnavailable
+from contracts.errors import DatabaseUnavailable
 from gateway.auth.rfc9068 import Principal
+from gateway.db.unavailable import CONNECT_ERRORS
 
 __all__ = ["pooled", "provide_connection"]
 
@@ -23,8 +24,8 @@ async def pooled(pool: asyncpg.Pool, acquire_timeout: float) -> AsyncIterator[as
         # asyncio.timeout rather than acquire(timeout=): asyncpg wraps a timed acquire in a task of its own.
         async with asyncio.timeout(acquire_timeout):
             conn = await pool.acquire()
-    except (TimeoutError, OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
-        raise ServiceUnavailable("the database is not available; retry shortly") from exc
+    except CONNECT_ERRORS as exc:
+        raise DatabaseUnavailable("the database is not available; retry shortly") from exc
     try:
         yield conn
     finally:

@@ -7,7 +7,7 @@ import msgspec
 from litestar import Response, get
 from litestar.datastructures import State
 
-from contracts.errors import ServiceUnavailable
+from contracts.errors import DatabaseUnavailable, ServiceUnavailable
 from gateway.db.migrate import applied_versions
 
 __all__ = ["healthz", "readyz"]
@@ -39,7 +39,7 @@ async def readyz(state: State) -> Response[Readiness]:
         async with pool.acquire(timeout=state.settings.db_acquire_timeout) as conn:
             applied = await applied_versions(conn)
     except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        raise ServiceUnavailable("the database is not reachable") from exc
+        raise DatabaseUnavailable("the database is not reachable") from exc
     missing = [v for v in state.migration_versions if v not in applied]
     if missing:
         raise ServiceUnavailable(f"migrations not applied: {missing}")

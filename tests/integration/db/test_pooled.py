@@ -8,7 +8,7 @@ import time
 import asyncpg
 import pytest
 
-from contracts.errors import ServiceUnavailable
+from contracts.errors import DatabaseUnavailable
 from gateway.db.deps import pooled
 
 
@@ -21,7 +21,7 @@ async def test_a_wait_past_the_timeout_is_503_and_leaks_nothing(database_url: st
     try:
         async with pooled(pool, 5.0) as held:
             started = time.monotonic()
-            with pytest.raises(ServiceUnavailable) as refused:
+            with pytest.raises(DatabaseUnavailable) as refused:
                 async with pooled(pool, 0.2):
                     pytest.fail("the only connection is held")
             waited = time.monotonic() - started
