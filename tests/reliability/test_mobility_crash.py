@@ -1,6 +1,8 @@
 """R33 crash test: mobility requests are created, reviewed and decided over HTTP while the gateway process
 (``consortium-gateway serve``) and the relay (``consortium-gateway relay``) are killed with SIGKILL 20
-times and restarted. Clients retry every operation with its Idempotency-Key until it is acknowledged.
+times and restarted, and the database is stopped with ``pg_ctl stop -m immediate`` 5 times and started
+again. Clients retry every operation with its Idempotency-Key until it is acknowledged; while the database
+is down the gateway answers 503, never 500.
 
 At the end: 0 lost and 0 duplicated requests, decisions, events and audit entries; every audit chain intact;
 every event delivered at least once to both members' receivers, which de-duplicate by webhook-id so their
@@ -18,6 +20,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,7 @@ import httpx
 import pytest
 from integration.mobility.mobility_helpers import approve_all, create_body
 from oauth_helpers import ISSUER, MemberClient, consortium_toml
+from reliability.own_database import OwnDatabase
 
 from gateway.audit import verify
 from gateway.members.consortium_file import parse_consortium
@@ -39,6 +43,7 @@ REPO = Path(__file__).resolve().parents[2]
 REQUESTS = 40  # x 3 operations (create, review, decide)
 CLIENTS = 8
 KILLS = 20
+DATABASE_CRASHES = 5
 
 
 def _free_port() -> int:
@@ -113,7 +118,12 @@ class Member:
 
 
 async def _until_acknowledged(
-    http: httpx.AsyncClient, member: Member, path: str, body: dict[str, Any], headers: dict[str, str]
+    http: httpx.AsyncClient,
+    member: Member,
+    path: str,
+    body: dict[str, Any],
+    headers: dict[str, str],
+    unavailable: list[str],
 ) -> httpx.Response:
     """Retry with the same Idempotency-Key until the gateway answers for it (R29, R32)."""
     while True:
@@ -130,16 +140,21 @@ async def _until_acknowledged(
         assert response.status_code in (409, 503), response.text
         if response.status_code == 409:
             assert response.json()["type"].endswith("idempotency-key-in-use"), response.text
+        else:
+            assert response.headers.get("Retry-After"), response.headers
+            unavailable.append(response.json()["type"])
         await asyncio.sleep(0.05)
 
 
-async def _workload(home: Member, host: Member, plan: list[int], done: dict[int, str]) -> None:
+async def _workload(
+    home: Member, host: Member, plan: list[int], done: dict[int, str], unavailable: list[str]
+) -> None:
     body = create_body()
     async with httpx.AsyncClient(timeout=5) as http:
         for index in plan:
             keys = [f"crash-{index}-{step}" for step in ("create", "review", "decide")]
             created = await _until_acknowledged(
-                http, home, "/v1/mobility-requests", body, {"Idempotency-Key": keys[0]}
+                http, home, "/v1/mobility-requests", body, {"Idempotency-Key": keys[0]}, unavailable
             )
             rid = created.json()["id"]
             await _until_acknowledged(
@@ -148,6 +163,7 @@ async def _workload(home: Member, host: Member, plan: list[int], done: dict[int,
                 f"/v1/mobility-requests/{rid}/review",
                 {"registrar": "reg-1"},
                 {"Idempotency-Key": keys[1], "If-Match": '"v1"'},
+                unavailable,
             )
             decided = await _until_acknowledged(
                 http,
@@ -155,19 +171,30 @@ async def _workload(home: Member, host: Member, plan: list[int], done: dict[int,
                 f"/v1/mobility-requests/{rid}/decision",
                 approve_all(body),
                 {"Idempotency-Key": keys[2], "If-Match": '"v2"'},
+                unavailable,
             )
             assert decided.json()["state"] == "decided"
             done[index] = rid
 
 
-async def test_kill_gateway_and_relay_20_times(database_url: str, tmp_path: Path) -> None:
+@pytest.fixture
+async def own_database(tmp_path: Path) -> AsyncIterator[OwnDatabase]:
+    database = OwnDatabase(tmp_path / "db")
+    try:
+        await database.migrate()
+        yield database
+    finally:
+        database.close()
+
+
+async def test_kill_gateway_relay_and_database(own_database: OwnDatabase, tmp_path: Path) -> None:
     started = time.monotonic()
+    database_url = own_database.dsn
     uni_a = MemberClient("uni-a-registry", "uni-a.ac.uk")
     uni_b = MemberClient("uni-b-registry", "uni-b.ac.uk")
     receivers = ReceiverThread(
         [Receiver(m, WebhookVerifier([])) for m in ("uni-a.ac.uk", "uni-b.ac.uk")]
     ).start()
-    conn = await asyncpg.connect(database_url)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
@@ -189,13 +216,18 @@ async def test_kill_gateway_and_relay_20_times(database_url: str, tmp_path: Path
     )
     relay = Component(["relay"], env)
     try:
-        await sync_consortium(
-            conn, parse_consortium(consortium_toml({"uni-a.ac.uk": [uni_a], "uni-b.ac.uk": [uni_b]}))
-        )
-        for member in ("uni-a.ac.uk", "uni-b.ac.uk"):
-            await conn.execute(
-                "UPDATE members SET webhook_url = $2 WHERE id = $1", member, receivers.url(member)
+        conn = await asyncpg.connect(database_url)
+        try:
+            await sync_consortium(
+                conn,
+                parse_consortium(consortium_toml({"uni-a.ac.uk": [uni_a], "uni-b.ac.uk": [uni_b]})),
             )
+            for member in ("uni-a.ac.uk", "uni-b.ac.uk"):
+                await conn.execute(
+                    "UPDATE members SET webhook_url = $2 WHERE id = $1", member, receivers.url(member)
+                )
+        finally:
+            await conn.close()
         gateway.start()
         await _ready(base)
         relay.start()
@@ -206,13 +238,22 @@ async def test_kill_gateway_and_relay_20_times(database_url: str, tmp_path: Path
 
         home, host = Member(uni_b, base), Member(uni_a, base)
         done: dict[int, str] = {}
+        unavailable: list[str] = []
         plans = [list(range(i, REQUESTS, CLIENTS)) for i in range(CLIENTS)]
-        load = asyncio.gather(*(_workload(home, host, plan, done) for plan in plans))
+        load = asyncio.gather(*(_workload(home, host, plan, done, unavailable) for plan in plans))
         rng = random.Random(33)
         kills = {"gateway": 0, "relay": 0}
-        for _ in range(KILLS):
+        # 20 kills of a process and 5 database crashes, in a random order.
+        schedule = [rng.choice(["gateway", "relay"]) for _ in range(KILLS)]
+        for _ in range(DATABASE_CRASHES):
+            schedule.insert(rng.randint(0, len(schedule)), "database")
+        for victim in schedule:
             await asyncio.sleep(rng.randint(1, 9) / 10)  # R33: sleep $((RANDOM%9+1))/10
-            victim = rng.choice(["gateway", "relay"])
+            if victim == "database":
+                own_database.crash()
+                await asyncio.sleep(rng.randint(1, 5) / 10)  # down for a while: clients meet 503s
+                own_database.start()
+                continue
             kills[victim] += 1
             if victim == "gateway":
                 gateway.kill()
@@ -223,7 +264,13 @@ async def test_kill_gateway_and_relay_20_times(database_url: str, tmp_path: Path
                 relay.start()
         await asyncio.wait_for(load, timeout=60)
         assert min(kills.values()) > 0, kills
+        assert sum(kills.values()) == KILLS
+        assert own_database.crashes == DATABASE_CRASHES
+        # The clients did meet the database outages, as problem details saying so.
+        assert unavailable
+        assert set(unavailable) == {"urn:consortium-gateway:problem:database-unavailable"}
 
+        conn = await asyncpg.connect(database_url)
         # Every request acknowledged, once; every change recorded once, with its audit entry and event.
         assert len(done) == REQUESTS
         assert len(set(done.values())) == REQUESTS
@@ -245,6 +292,7 @@ async def test_kill_gateway_and_relay_20_times(database_url: str, tmp_path: Path
             assert time.monotonic() < deadline, "deliveries still pending"
             await asyncio.sleep(0.1)
         assert await conn.fetchval("SELECT count(*) FROM webhook_deliveries") == 2 * len(event_ids)
+        await conn.close()
         for receiver in receivers.receivers:
             assert set(receiver.accepted) == event_ids
             assert receiver.deliveries >= len(event_ids)
@@ -254,4 +302,3 @@ async def test_kill_gateway_and_relay_20_times(database_url: str, tmp_path: Path
         gateway.kill()
         relay.kill()
         receivers.stop()
-        await conn.close()
