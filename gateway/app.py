@@ -32,6 +32,7 @@ from gateway.db.deps import provide_connection
 from gateway.db.embedded import embedded_postgres
 from gateway.db.migrate import available, migrate
 from gateway.db.pool import database_pool
+from gateway.db.startup import until_reachable
 from gateway.learners.routes import LearnersController
 from gateway.lookup.members import Federation
 from gateway.lookup.routes import CatalogueController, CredentialsController, LearnerCredentialsController
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             dsn = settings.database_url or stack.enter_context(embedded_postgres(settings.data_dir))
+            await until_reachable(dsn, settings)
             pool = await stack.enter_async_context(database_pool(dsn, settings, telemetry.tracer))
             if settings.migrate_on_start:
                 async with pool.acquire(timeout=settings.db_acquire_timeout) as conn:

@@ -86,18 +86,13 @@ def cmd_schemas_export(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from gateway.runtime import database_dsn, migrated_connection
+    from gateway.runtime import database_dsn, migrate_when_reachable
     from gateway.serve import serve
 
     settings = _settings(args)
-
-    async def prepare(dsn: str) -> None:
-        # Migrate once here; each worker's trust store creates the signing keys on first start (under a lock).
-        async with migrated_connection(dsn, settings):
-            pass
-
     with database_dsn(settings) as dsn:
-        asyncio.run(prepare(dsn))
+        # Migrate once here; each worker's trust store creates the signing keys on first start (under a lock).
+        asyncio.run(migrate_when_reachable(dsn, settings))
         serve(dsn, settings, host=args.host, port=args.port, workers=args.workers)
     return 0
 

@@ -30,6 +30,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     db_acquire_timeout: Annotated[float, Meta(gt=0, le=60)] = 5.0
     db_command_timeout: Annotated[float, Meta(gt=0, le=600)] = 10.0
     db_connect_timeout: Annotated[float, Meta(gt=0, le=60)] = 5.0
+    # How long `serve` and `relay` wait at start for a database that is not accepting connections yet
+    # (starting, or recovering from a crash) before they give up; 0: not at all.
+    db_start_wait: Annotated[float, Meta(ge=0, le=600)] = 30.0
     migrate_on_start: bool = True
     # 1 MiB default; R17 asks for a limit well below Litestar's 10 MB default.
     max_body_bytes: Annotated[int, Meta(ge=1024, le=64 * _MiB)] = _MiB

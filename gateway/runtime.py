@@ -10,8 +10,9 @@ import asyncpg
 from gateway.config import Settings
 from gateway.db.embedded import embedded_postgres
 from gateway.db.migrate import migrate
+from gateway.db.startup import until_reachable
 
-__all__ = ["connect", "database_dsn", "migrated_connection"]
+__all__ = ["connect", "database_dsn", "migrate_when_reachable", "migrated_connection"]
 
 
 @contextmanager
@@ -34,6 +35,14 @@ async def connect(dsn: str, settings: Settings) -> AsyncIterator[asyncpg.Connect
         yield conn
     finally:
         await conn.close()
+
+
+async def migrate_when_reachable(dsn: str, settings: Settings) -> None:
+    """What a long-running process (``serve``, ``relay``) does first: wait for the database within
+    ``db_start_wait``, then apply pending migrations (under their lock)."""
+    await until_reachable(dsn, settings)
+    async with migrated_connection(dsn, settings):
+        pass
 
 
 @asynccontextmanager

@@ -17,14 +17,13 @@ __all__ = ["register"]
 def cmd_relay(args: argparse.Namespace) -> int:
     from gateway.cli import _settings
     from gateway.db.pool import database_pool
-    from gateway.runtime import database_dsn, migrated_connection
+    from gateway.runtime import database_dsn, migrate_when_reachable
     from gateway.webhooks.relay import Relay, RelayConfig
 
     settings = _settings(args)
 
     async def run(dsn: str) -> None:
-        async with migrated_connection(dsn, settings):
-            pass
+        await migrate_when_reachable(dsn, settings)
         async with database_pool(dsn, settings) as pool:
             relay = Relay(pool, settings.signing_keys_dir, RelayConfig.from_settings(settings))
             task = asyncio.create_task(relay.run())

@@ -13,14 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import random
-import signal
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +22,9 @@ import asyncpg
 import httpx
 import pytest
 from integration.mobility.mobility_helpers import approve_all, create_body
-from oauth_helpers import ISSUER, MemberClient, consortium_toml
+from oauth_helpers import MemberClient, consortium_toml
 from reliability.own_database import OwnDatabase
+from reliability.processes import Component, free_port, gateway_env, ready
 
 from gateway.audit import verify
 from gateway.members.consortium_file import parse_consortium
@@ -39,66 +34,10 @@ from gateway.webhooks.standard_webhooks import WebhookVerifier
 
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[2]
 REQUESTS = 40  # x 3 operations (create, review, decide)
 CLIENTS = 8
 KILLS = 20
 DATABASE_CRASHES = 5
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _cli() -> list[str]:
-    script = Path(sys.executable).parent / "consortium-gateway"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "gateway.cli"]
-
-
-class Component:
-    """A process in its own process group, killed with SIGKILL and started again."""
-
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
-        self.args, self.env = args, env
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [*_cli(), *self.args],
-            env=self.env,
-            cwd=REPO,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
-async def _ready(base: str, within: float = 30.0) -> None:
-    deadline = time.monotonic() + within
-    async with httpx.AsyncClient(timeout=1) as http:
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.TransportError):
-                if (await http.get(f"{base}/readyz")).status_code == 200:
-                    return
-            await asyncio.sleep(0.05)
-    raise AssertionError("the gateway did not come back")
 
 
 class Member:
@@ -177,16 +116,6 @@ async def _workload(
             done[index] = rid
 
 
-@pytest.fixture
-async def own_database(tmp_path: Path) -> AsyncIterator[OwnDatabase]:
-    database = OwnDatabase(tmp_path / "db")
-    try:
-        await database.migrate()
-        yield database
-    finally:
-        database.close()
-
-
 async def test_kill_gateway_relay_and_database(own_database: OwnDatabase, tmp_path: Path) -> None:
     started = time.monotonic()
     database_url = own_database.dsn
@@ -195,22 +124,9 @@ async def test_kill_gateway_relay_and_database(own_database: OwnDatabase, tmp_pa
     receivers = ReceiverThread(
         [Receiver(m, WebhookVerifier([])) for m in ("uni-a.ac.uk", "uni-b.ac.uk")]
     ).start()
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")},
-        "DATABASE_URL": database_url,
-        "GATEWAY_ISSUER": ISSUER,
-        "GATEWAY_KEYS_DIR": str(tmp_path / "keys"),
-        "GATEWAY_DATA_DIR": str(tmp_path / "var"),
-        "GATEWAY_LOG_LEVEL": "ERROR",
-        "GATEWAY_OUTBOUND_ALLOW_LOOPBACK": "true",
-        "GATEWAY_RELAY_POLL_INTERVAL": "0.05",
-        "GATEWAY_WEBHOOK_TIMEOUT": "1",
-        "GATEWAY_WEBHOOK_RETRY_BASE": "0.05",
-        "GATEWAY_TRUST_REFRESH_INTERVAL": "0.5",
-        "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p),
-    }
+    env = gateway_env(database_url, tmp_path)
     gateway = Component(
         ["serve", "--port", str(port), "--workers", "1"], {**env, "GATEWAY_RELAY_ENABLED": "false"}
     )
@@ -229,7 +145,7 @@ async def test_kill_gateway_relay_and_database(own_database: OwnDatabase, tmp_pa
         finally:
             await conn.close()
         gateway.start()
-        await _ready(base)
+        await ready(base)
         relay.start()
         async with httpx.AsyncClient() as http:
             jwks = (await http.get(f"{base}/webhooks/jwks")).json()
@@ -258,7 +174,7 @@ async def test_kill_gateway_relay_and_database(own_database: OwnDatabase, tmp_pa
             if victim == "gateway":
                 gateway.kill()
                 gateway.start()
-                await _ready(base)
+                await ready(base)
             else:
                 relay.kill()
                 relay.start()
