@@ -98,7 +98,16 @@ def _write_private(keys_dir: Path, key: AnyKey) -> None:
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(msgspec.json.encode(key.as_dict(private=True)))
+        # On disk before the key's row commits (PostgreSQL fsyncs its WAL): after a power cut, no published
+        # key whose private half was still only in the page cache (R33).
+        f.flush()
+        os.fsync(f.fileno())
     os.replace(tmp, path)
+    directory = os.open(keys_dir, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the rename itself
+    finally:
+        os.close(directory)
 
 
 def _read_private(keys_dir: Path, kid: str) -> AnyKey:
