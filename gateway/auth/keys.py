@@ -16,7 +16,6 @@ Rotation, one ``keys rotate`` at a time (a cron job runs it once per ``publish_l
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from joserfc.jwk import ECKey, OKPKey, RSAKey
 
 from gateway.auth import store
 from gateway.auth.jose import import_jwk
+from gateway.private_files import read_private, write_private
 
 __all__ = [
     "PURPOSES",
@@ -91,31 +91,13 @@ def _private_path(keys_dir: Path, kid: str) -> Path:
 
 
 def _write_private(keys_dir: Path, key: AnyKey) -> None:
-    keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(keys_dir, 0o700)
-    path = _private_path(keys_dir, str(key.kid))
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(msgspec.json.encode(key.as_dict(private=True)))
-        # On disk before the key's row commits (PostgreSQL fsyncs its WAL): after a power cut, no published
-        # key whose private half was still only in the page cache (R33).
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    directory = os.open(keys_dir, os.O_RDONLY)
-    try:
-        os.fsync(directory)  # the rename itself
-    finally:
-        os.close(directory)
+    # On disk before the key's row commits (PostgreSQL fsyncs its WAL): after a power cut, no published key
+    # whose private half was still only in the page cache (R33).
+    write_private(_private_path(keys_dir, str(key.kid)), msgspec.json.encode(key.as_dict(private=True)))
 
 
 def _read_private(keys_dir: Path, kid: str) -> AnyKey:
-    path = _private_path(keys_dir, kid)
-    if path.stat().st_mode & 0o077:
-        raise PermissionError(f"private key file {path} must not be readable by group or others (chmod 600)")
-    data = msgspec.json.decode(path.read_bytes())
-    return import_jwk(data)
+    return import_jwk(msgspec.json.decode(read_private(_private_path(keys_dir, kid))))
 
 
 async def _create(conn: asyncpg.Connection, keys_dir: Path, purpose: str, alg: str, state: str) -> str:
