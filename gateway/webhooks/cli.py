@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import contextlib
 import signal
+import sys
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -84,13 +85,51 @@ def cmd_enable(args: argparse.Namespace) -> int:
     return 0
 
 
+def _secrets(args: argparse.Namespace) -> Any:
+    """The members' webhook secrets, for a member the consortium has (exit 2 for any other)."""
+    from gateway.cli import EXIT_BAD_INPUT, _settings
+    from gateway.webhooks.secrets import SecretStore
+
+    async def known(conn: Any) -> bool:
+        return bool(await conn.fetchval("SELECT true FROM members WHERE id = $1", args.member))
+
+    if not _with_connection(args, known):
+        sys.stderr.write(f"no consortium member {args.member!r}\n")
+        raise SystemExit(EXIT_BAD_INPUT)
+    return SecretStore(_settings(args).signing_keys_dir)
+
+
+def cmd_secret_add(args: argparse.Namespace) -> int:
+    from gateway.cli import _print_json
+
+    issued = _secrets(args).add(args.member)
+    # The one time the secret is shown: the operator hands it to the member's webhook receiver.
+    _print_json({"member": args.member, "id": issued.id, "secret": issued.secret, "created": issued.created})
+    return 0
+
+
+def cmd_secret_list(args: argparse.Namespace) -> int:
+    from gateway.cli import _print_json
+
+    issued = _secrets(args).issued(args.member)
+    _print_json([{"id": s.id, "created": s.created} for s in issued])
+    return 0
+
+
+def cmd_secret_retire(args: argparse.Namespace) -> int:
+    from gateway.cli import _print_json
+
+    _print_json({"retired": _secrets(args).retire(args.member, keep=args.keep)})
+    return 0
+
+
 def register(commands: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
     add(
         "relay",
         cmd_relay,
         "deliver webhooks from the outbox (beside `serve` with GATEWAY_RELAY_ENABLED=false)",
     )
-    webhooks = add("webhooks", lambda a: 2, "signed webhooks: dead letters and endpoints")
+    webhooks = add("webhooks", lambda a: 2, "signed webhooks: dead letters, endpoints, shared secrets")
     actions = webhooks.add_subparsers(dest="webhooks_command", required=True, metavar="ACTION")
     dead = add("dead-letters", cmd_dead_letters, "list deliveries that will not be retried", actions)
     dead.add_argument("--member", help="one member only")
@@ -100,3 +139,17 @@ def register(commands: Any, add: Callable[..., argparse.ArgumentParser]) -> None
     replay.add_argument("--member", help="only the delivery to this member")
     enable = add("enable", cmd_enable, "turn a member's endpoint back on after a 410 Gone", actions)
     enable.add_argument("member")
+    secret_add = add(
+        "secret-add",
+        cmd_secret_add,
+        "issue a member a shared secret: deliveries also carry a v1 (HMAC-SHA256) signature with it",
+        actions,
+    )
+    secret_add.add_argument("member")
+    secret_list = add(
+        "secret-list", cmd_secret_list, "a member's secrets (ids and dates, never the values)", actions
+    )
+    secret_list.add_argument("member")
+    retire = add("secret-retire", cmd_secret_retire, "drop all but the newest secrets of a member", actions)
+    retire.add_argument("member")
+    retire.add_argument("--keep", type=int, default=1, help="how many of the newest to keep (0: v1a only)")

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 import msgspec
@@ -65,12 +65,18 @@ class JwksVerifier:
         return (await self._refresh()).verify(headers, body)
 
 
+class Verifier(Protocol):
+    def verify(self, headers: dict[str, str], body: bytes) -> str:
+        """The message id of an authentic, fresh message; ``InvalidWebhook`` otherwise."""
+        ...
+
+
 @dataclass
 class Receiver:
     """One member's endpoint. ``status`` decides what it answers (tests switch it to 503, 410, ...)."""
 
     member: str
-    verifier: JwksVerifier | WebhookVerifier
+    verifier: JwksVerifier | Verifier
     status: Callable[[], int] = lambda: 204
     announce: bool = False
     location: str | None = None  # sent with a 3xx answer (tests: the relay must not follow it)

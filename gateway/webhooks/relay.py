@@ -1,5 +1,6 @@
-"""The outbox relay (R30): claims due webhook deliveries, signs them (Standard Webhooks v1a, the gateway's
-``webhook`` key) and sends them through the SSRF-hardened fetcher (R18), then records what happened.
+"""The outbox relay (R30): claims due webhook deliveries, signs them (Standard Webhooks v1a with the
+gateway's ``webhook`` key, and v1 with each shared secret the member was issued), sends them through the
+SSRF-hardened fetcher (R18), then records what happened.
 
 Crash-safe by construction (R33): a claim is a lease, not a hand-off, so a relay killed at any point
 leaves at worst a delivery that is sent again when the lease ends; deliveries are only marked done after
@@ -27,6 +28,7 @@ from gateway.config import Settings
 from gateway.outbound.fetch import OutboundPolicy, SafeFetcher, canonical_origin
 from gateway.webhooks import store
 from gateway.webhooks.backoff import retry_delay, verdict
+from gateway.webhooks.secrets import SecretStore
 from gateway.webhooks.standard_webhooks import webhook_headers
 
 __all__ = ["Relay", "RelayConfig"]
@@ -86,6 +88,7 @@ class Relay:
         self._rng = rng or random.SystemRandom()
         self._fetchers: dict[str, tuple[str, SafeFetcher]] = {}
         self._keys: list[Ed25519PrivateKey] = []
+        self._secrets = SecretStore(keys_dir)
         self._keys_at = 0.0
         self._housekept = 0.0
 
@@ -165,7 +168,9 @@ class Relay:
         status: int | None = None
         error = ""
         try:
-            headers = webhook_headers(str(item.event_id), item.payload, self._keys)
+            headers = webhook_headers(
+                str(item.event_id), item.payload, self._keys, secrets=self._secrets.keys(item.member)
+            )
             response = await self._fetcher(item.member, item.url).request(
                 "POST", item.url, headers=headers, body=item.payload, max_bytes=_MAX_RESPONSE
             )

@@ -1,10 +1,12 @@
 """Standard Webhooks, version 1 (standardwebhooks.com, "Standard Webhooks specification"): the three
-headers, the signed content and asymmetric ``v1a`` signatures (Ed25519).
+headers, the signed content, asymmetric ``v1a`` signatures (Ed25519) and symmetric ``v1`` ones (HMAC-SHA256).
 
 - ``webhook-id``: the message id, the same on every delivery attempt (receivers de-duplicate by it);
 - ``webhook-timestamp``: integer Unix seconds of this attempt;
 - ``webhook-signature``: space-separated ``<version>,<base64 signature>`` entries, so several keys can
-  sign during a rotation; ``v1a`` is Ed25519 over ``"<id>.<timestamp>.<body>"``.
+  sign during a rotation; ``v1a`` is Ed25519 and ``v1`` HMAC-SHA256 (keyed with a member's shared
+  secret, ``gateway.webhooks.secrets``), both over ``"<id>.<timestamp>.<body>"``. A receiver skips the
+  versions it does not know, so one header serves both kinds of receiver library.
 
 Receivers check the timestamp against a tolerance (the reference libraries default to 5 minutes) before
 the signature, so a captured message cannot be replayed later, and accept any published key.
@@ -13,6 +15,8 @@ the signature, so a captured message cannot be replayed later, and accept any pu
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -36,7 +40,8 @@ HEADER_ID = "webhook-id"
 HEADER_TIMESTAMP = "webhook-timestamp"
 HEADER_SIGNATURE = "webhook-signature"
 DEFAULT_TOLERANCE = 300
-_VERSION = "v1a"
+_ASYMMETRIC = "v1a"
+_SYMMETRIC = "v1"
 # Bounds that keep a hostile header from costing more than a few signature checks.
 _MAX_SIGNATURES = 8
 _MAX_ID = 256
@@ -55,20 +60,37 @@ def signed_content(msg_id: str, timestamp: int, body: bytes) -> bytes:
     return f"{msg_id}.{timestamp}.".encode() + body
 
 
-def sign(msg_id: str, timestamp: int, body: bytes, keys: Sequence[Ed25519PrivateKey]) -> str:
-    """The ``webhook-signature`` value: one ``v1a`` entry per key."""
+def _hmac(secret: bytes, content: bytes) -> bytes:
+    return hmac.new(secret, content, hashlib.sha256).digest()
+
+
+def sign(
+    msg_id: str,
+    timestamp: int,
+    body: bytes,
+    keys: Sequence[Ed25519PrivateKey],
+    secrets: Sequence[bytes] = (),
+) -> str:
+    """The ``webhook-signature`` value: one ``v1a`` entry per key, then one ``v1`` entry per secret."""
     content = signed_content(msg_id, timestamp, body)
-    return " ".join(f"{_VERSION},{base64.b64encode(key.sign(content)).decode()}" for key in keys)
+    entries = [f"{_ASYMMETRIC},{base64.b64encode(key.sign(content)).decode()}" for key in keys]
+    entries += [f"{_SYMMETRIC},{base64.b64encode(_hmac(secret, content)).decode()}" for secret in secrets]
+    return " ".join(entries)
 
 
 def webhook_headers(
-    msg_id: str, body: bytes, keys: Sequence[Ed25519PrivateKey], *, timestamp: int | None = None
+    msg_id: str,
+    body: bytes,
+    keys: Sequence[Ed25519PrivateKey],
+    *,
+    secrets: Sequence[bytes] = (),
+    timestamp: int | None = None,
 ) -> dict[str, str]:
     stamp = int(time.time()) if timestamp is None else timestamp
     return {
         HEADER_ID: msg_id,
         HEADER_TIMESTAMP: str(stamp),
-        HEADER_SIGNATURE: sign(msg_id, stamp, body, keys),
+        HEADER_SIGNATURE: sign(msg_id, stamp, body, keys, secrets),
         "Content-Type": "application/json",
     }
 
@@ -81,10 +103,18 @@ def _okp_public(jwk: Mapping[str, Any]) -> Ed25519PublicKey | None:
 
 
 class WebhookVerifier:
-    """Verifies ``v1a`` messages against a set of public keys (e.g. the gateway's published webhook JWKS)."""
+    """Verifies messages by their ``v1a`` signatures against public keys (e.g. the gateway's published
+    webhook JWKS) and, when given shared secrets, by their ``v1`` signatures."""
 
-    def __init__(self, keys: Iterable[Ed25519PublicKey], *, tolerance: int = DEFAULT_TOLERANCE) -> None:
+    def __init__(
+        self,
+        keys: Iterable[Ed25519PublicKey],
+        *,
+        secrets: Iterable[bytes] = (),
+        tolerance: int = DEFAULT_TOLERANCE,
+    ) -> None:
         self.keys = tuple(keys)
+        self.secrets = tuple(secrets)
         self.tolerance = tolerance
 
     @classmethod
@@ -108,13 +138,18 @@ class WebhookVerifier:
         if int(stamp) > current + self.tolerance:
             raise InvalidWebhook("timestamp-too-new")
         content = signed_content(msg_id, int(stamp), body)
+        expected = [_hmac(secret, content) for secret in self.secrets]
         for entry in signatures.split(" ")[:_MAX_SIGNATURES]:
             version, _, value = entry.partition(",")
-            if version != _VERSION:
+            if version not in (_ASYMMETRIC, _SYMMETRIC):
                 continue
             try:
                 signature = base64.b64decode(value, validate=True)
             except ValueError:
+                continue
+            if version == _SYMMETRIC:
+                if any(hmac.compare_digest(signature, mac) for mac in expected):
+                    return msg_id
                 continue
             for key in self.keys:
                 try:

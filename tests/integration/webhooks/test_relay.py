@@ -1,10 +1,15 @@
 """The relay end to end (R30): events of real requests delivered to both members' loopback receivers,
-signed (Standard Webhooks v1a with the key the gateway publishes), retried with backoff, a 410 disables
-the endpoint, a 302 is not followed, dead letters are replayed."""
+signed (Standard Webhooks v1a with the key the gateway publishes, and v1 with a secret the operator
+issued), retried with backoff, a 410 disables the endpoint, a 302 is not followed, dead letters are
+replayed."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -13,10 +18,12 @@ import asyncpg
 from integration.mobility.mobility_helpers import act, approve_all, auth, create, create_body
 from litestar.testing import AsyncTestClient
 from oauth_helpers import MemberClient
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from gateway.config import Settings
 from gateway.webhooks import store
 from gateway.webhooks.receiver import Receiver, ReceiverThread
-from gateway.webhooks.standard_webhooks import WebhookVerifier
+from gateway.webhooks.standard_webhooks import InvalidWebhook, WebhookVerifier
 
 
 async def _setup(client: AsyncTestClient[Any], receivers: ReceiverThread, database_url: str) -> None:
@@ -166,3 +173,64 @@ async def test_redirects_are_failures_never_followed_and_4xx_is_not_retried(
     assert rows["uni-a.ac.uk"]["state"] == "dead"
     assert rows["uni-a.ac.uk"]["attempts"] == 1
     assert host_receiver.deliveries == 1
+
+
+class ReferenceV1Receiver:
+    """A member's receiver built on the Standard Webhooks reference library, which checks ``v1`` only."""
+
+    def __init__(self, secret: str) -> None:
+        self.webhook = Webhook(secret)
+
+    def verify(self, headers: dict[str, str], body: bytes) -> str:
+        try:
+            self.webhook.verify(body, headers, json_parse=False)
+        except WebhookVerificationError as exc:
+            raise InvalidWebhook("no-valid-signature") from exc
+        return {k.lower(): v for k, v in headers.items()}["webhook-id"]
+
+
+def _webhooks_cli(*args: str, database_url: str, settings: Settings) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "webhooks", *args],
+        env={**os.environ, "DATABASE_URL": database_url, "GATEWAY_KEYS_DIR": str(settings.signing_keys_dir)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+async def test_a_member_issued_a_shared_secret_also_gets_v1_signatures(
+    client: AsyncTestClient[Any],
+    uni_b: MemberClient,
+    receivers: ReceiverThread,
+    database_url: str,
+    settings: Settings,
+) -> None:
+    await _setup(client, receivers, database_url)
+    issued = _webhooks_cli("secret-add", "uni-b.ac.uk", database_url=database_url, settings=settings)
+    assert issued.returncode == 0, issued.stderr
+    secret = json.loads(issued.stdout)["secret"]
+    listed = _webhooks_cli("secret-list", "uni-b.ac.uk", database_url=database_url, settings=settings)
+    assert [s["id"] for s in json.loads(listed.stdout)] == [json.loads(issued.stdout)["id"]]
+    assert secret not in listed.stdout  # shown once, when issued
+    unknown = _webhooks_cli("secret-add", "uni-z.ac.uk", database_url=database_url, settings=settings)
+    assert unknown.returncode == 2
+    assert "uni-z.ac.uk" in unknown.stderr
+
+    home_receiver = _receiver(receivers, "uni-b.ac.uk")
+    home_receiver.verifier = ReferenceV1Receiver(secret)
+    host_receiver = _receiver(receivers, "uni-a.ac.uk")  # no secret issued: v1a only, as before
+    await create(client, await auth(client, uni_b), create_body())
+    await _until(lambda: len(home_receiver.accepted) == 1 and len(host_receiver.accepted) == 1)
+    assert not home_receiver.rejected
+    assert not host_receiver.rejected
+
+    # Retired, the secret no longer signs: the v1-only receiver refuses the next event.
+    retired = _webhooks_cli(
+        "secret-retire", "uni-b.ac.uk", "--keep", "0", database_url=database_url, settings=settings
+    )
+    assert json.loads(retired.stdout) == {"retired": [json.loads(issued.stdout)["id"]]}
+    await create(client, await auth(client, uni_b), create_body())
+    await _until(lambda: home_receiver.rejected["no-valid-signature"] >= 1)
+    assert len(home_receiver.accepted) == 1
