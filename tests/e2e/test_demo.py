@@ -4,30 +4,22 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from process_helpers import cli, free_port
 
 from gateway.members.consortium_file import load_consortium_file
 
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _free_ports(count: int) -> int:
@@ -49,17 +41,9 @@ def _free_ports(count: int) -> int:
     raise AssertionError("no run of free ports")
 
 
-def _command() -> list[str]:
-    script = Path(sys.executable).parent / "consortium-gateway"
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("consortium-gateway")
-    return [found] if found else [sys.executable, "-m", "gateway.cli"]
-
-
 class Demo:
     def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.data_dir = data_dir
         environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "GATEWAY_ISSUER")}
@@ -72,7 +56,7 @@ class Demo:
         self.env = environment
         self.proc = subprocess.Popen(
             # Registries on free ports: the default (the gateway's port + 101...) may be taken here.
-            [*_command(), "demo", "--port", str(self.port), "--registry-port", str(_free_ports(5))],
+            [*cli(), "demo", "--port", str(self.port), "--registry-port", str(_free_ports(5))],
             cwd=REPO,
             env=environment,
             stdout=subprocess.PIPE,
@@ -103,7 +87,7 @@ class Demo:
         """A token for ``member``, got the way the README says: ``consortium-gateway token``."""
         scope_args = [arg for scope in scopes for arg in ("--scope", scope)]
         return subprocess.run(
-            [*_command(), "token", "--client-file", str(self.client_file(member)), *scope_args],
+            [*cli(), "token", "--client-file", str(self.client_file(member)), *scope_args],
             capture_output=True,
             text=True,
             timeout=60,

@@ -10,7 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
-from e2e.test_demo import REPO, Demo, _command
+from e2e.test_demo import REPO, Demo
+from process_helpers import cli
 
 pytestmark = pytest.mark.e2e
 
@@ -51,7 +52,7 @@ def test_demo_outcomes_differ_by_member(tmp_path: Path) -> None:
     # The CLI evaluates against the same stored agreements (the demo's embedded database, now stopped).
     result = subprocess.run(
         [
-            *_command(),
+            *cli(),
             "recognise",
             "--member",
             # Only the consortium-wide agreement binds Rheinland and Caledonia, and it asks for a QA review

@@ -10,8 +10,8 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from process_helpers import Component, free_port, gateway_env, ready
 from reliability.own_database import OwnDatabase
-from reliability.processes import Component, free_port, gateway_env, ready
 
 from gateway.config import Settings
 from gateway.db.startup import until_reachable

@@ -23,8 +23,8 @@ import httpx
 import pytest
 from integration.mobility.mobility_helpers import approve_all, create_body
 from oauth_helpers import MemberClient, consortium_toml
+from process_helpers import Component, free_port, gateway_env, ready
 from reliability.own_database import OwnDatabase
-from reliability.processes import Component, free_port, gateway_env, ready
 
 from gateway.audit import verify
 from gateway.members.consortium_file import parse_consortium

@@ -1,10 +1,11 @@
-"""The gateway's own processes (``serve``, ``relay``) for crash tests: started, killed, waited for."""
+"""The gateway's commands as processes (``serve``, ``relay``, ``demo``): found, started, killed, awaited."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -17,7 +18,7 @@ from oauth_helpers import ISSUER
 
 __all__ = ["Component", "cli", "free_port", "gateway_env", "ready"]
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -28,8 +29,12 @@ def free_port() -> int:
 
 
 def cli() -> list[str]:
+    """The ``consortium-gateway`` command of this interpreter's environment (or on PATH)."""
     script = Path(sys.executable).parent / "consortium-gateway"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "gateway.cli"]
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("consortium-gateway")
+    return [found] if found else [sys.executable, "-m", "gateway.cli"]
 
 
 class Component:
