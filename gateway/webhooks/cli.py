@@ -10,7 +10,10 @@ import signal
 import sys
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gateway.webhooks.secrets import SecretStore
 
 __all__ = ["register"]
 
@@ -85,7 +88,7 @@ def cmd_enable(args: argparse.Namespace) -> int:
     return 0
 
 
-def _secrets(args: argparse.Namespace) -> Any:
+def _secrets(args: argparse.Namespace) -> SecretStore:
     """The members' webhook secrets, for a member the consortium has (exit 2 for any other)."""
     from gateway.cli import EXIT_BAD_INPUT, _settings
     from gateway.webhooks.secrets import SecretStore
