@@ -30,7 +30,7 @@ from gateway.config import Settings
 from gateway.conversions.routes import ConversionsController, FrameworksController
 from gateway.db.deps import provide_connection
 from gateway.db.embedded import embedded_postgres
-from gateway.db.migrate import available, migrate
+from gateway.db.migrate import available
 from gateway.db.pool import database_pool
 from gateway.db.startup import until_reachable
 from gateway.learners.routes import LearnersController
@@ -49,6 +49,7 @@ from gateway.problems import exception_handlers
 from gateway.recognition.routes import AgreementsController, EquivalencesController
 from gateway.recognition.routes import evaluate as recognition_evaluate
 from gateway.recognition.service import EngineCache
+from gateway.runtime import migrate_when_reachable
 from gateway.telemetry import Telemetry, TracingMiddleware, configure_telemetry
 from gateway.webhooks.relay import Relay, RelayConfig
 from gateway.webhooks.routes import webhook_jwks
@@ -75,11 +76,13 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             dsn = settings.database_url or stack.enter_context(embedded_postgres(settings.data_dir))
-            await until_reachable(dsn, settings)
-            pool = await stack.enter_async_context(database_pool(dsn, settings, telemetry.tracer))
+            # Migrations run as the tables' owner, on a connection of their own: the pool's connections work
+            # as the application role (gateway.db.tenancy), which may not change the schema.
             if settings.migrate_on_start:
-                async with pool.acquire(timeout=settings.db_acquire_timeout) as conn:
-                    await migrate(conn)
+                await migrate_when_reachable(dsn, settings)
+            else:
+                await until_reachable(dsn, settings)
+            pool = await stack.enter_async_context(database_pool(dsn, settings, telemetry.tracer))
             trust = TrustStore(
                 pool,
                 settings.signing_keys_dir,

@@ -12,14 +12,18 @@ from litestar.di import NamedDependency
 
 from contracts.errors import DatabaseUnavailable
 from gateway.auth.rfc9068 import Principal
+from gateway.db.tenancy import work_for
 from gateway.db.unavailable import CONNECT_ERRORS
 
 __all__ = ["pooled", "provide_connection"]
 
 
 @contextlib.asynccontextmanager
-async def pooled(pool: asyncpg.Pool, acquire_timeout: float) -> AsyncIterator[asyncpg.Connection]:
-    """A pooled connection; a bounded wait, then 503 rather than queueing forever."""
+async def pooled(
+    pool: asyncpg.Pool, acquire_timeout: float, institution: str | None = None
+) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection; a bounded wait, then 503 rather than queueing forever. Work that reads or writes
+    the mobility workflow's tables names the ``institution`` it does it for (``gateway.db.tenancy``)."""
     try:
         # asyncio.timeout rather than acquire(timeout=): asyncpg wraps a timed acquire in a task of its own.
         async with asyncio.timeout(acquire_timeout):
@@ -27,6 +31,8 @@ async def pooled(pool: asyncpg.Pool, acquire_timeout: float) -> AsyncIterator[as
     except CONNECT_ERRORS as exc:
         raise DatabaseUnavailable("the database is not available; retry shortly") from exc
     try:
+        if institution is not None:
+            await work_for(conn, institution)
         yield conn
     finally:
         await pool.release(conn)
@@ -40,6 +46,5 @@ async def provide_connection(
     Depending on ``principal`` (which the handler takes too) also puts the two in separate dependency
     batches: Litestar resolves a batch of two or more in an anyio task group, a task each per request, and
     a batch of one inline: the task group was about 5 % of a mobility write's CPU in a profile."""
-    del principal
-    async with pooled(state.pool, state.settings.db_acquire_timeout) as conn:
+    async with pooled(state.pool, state.settings.db_acquire_timeout, principal.institution) as conn:
         yield conn

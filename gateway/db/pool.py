@@ -12,6 +12,7 @@ from opentelemetry.trace import SpanKind, Tracer
 
 from adapters.tracing import child_span
 from gateway.config import Settings
+from gateway.db.tenancy import TenantConnection, as_app_role
 
 __all__ = ["connect_pool", "database_pool", "traced_connection_class"]
 
@@ -39,7 +40,7 @@ def traced_connection_class(tracer: Tracer) -> type[asyncpg.Connection]:
         method.__name__ = name
         return method
 
-    return type("TracedConnection", (asyncpg.Connection,), {n: wrap(n) for n in _QUERY_METHODS})
+    return type("TracedConnection", (TenantConnection,), {n: wrap(n) for n in _QUERY_METHODS})
 
 
 async def _no_session_state(conn: asyncpg.Connection) -> None:
@@ -59,6 +60,7 @@ async def connect_pool(dsn: str, settings: Settings, tracer: Tracer | None = Non
         timeout=settings.db_connect_timeout,
         max_inactive_connection_lifetime=300,
         connection_class=traced_connection_class(tracer or trace.get_tracer(__name__)),
+        init=as_app_role,
         reset=_no_session_state,
         server_settings={
             "application_name": "consortium-gateway",

@@ -92,9 +92,10 @@ class LookupService:
     federation: Federation
     tracer: Tracer
 
-    def _db(self) -> contextlib.AbstractAsyncContextManager[asyncpg.Connection]:
-        """A pooled connection for one short step (never held across a fan-out)."""
-        return pooled(self.federation.pool, self.federation.settings.db_acquire_timeout)
+    def _db(self, principal: Principal) -> contextlib.AbstractAsyncContextManager[asyncpg.Connection]:
+        """A pooled connection for one short step (never held across a fan-out), for the caller."""
+        settings = self.federation.settings
+        return pooled(self.federation.pool, settings.db_acquire_timeout, principal.institution)
 
     # --- learners --------------------------------------------------------------------------------------
 
@@ -138,13 +139,13 @@ class LookupService:
         key = parse_learner_ref(ref)
         # A pooled connection only around the two short database steps, never across the fan-out: a
         # lookup waiting for members must not hold a connection other requests need.
-        async with self._db() as conn:
+        async with self._db(principal) as conn:
             basis = await learners.learner_basis(conn, key, principal.institution, purpose)
             if basis.learner is None and basis.mobility is not None:  # known so far only by the request
                 basis = msgspec.structs.replace(basis, learner=await learners.ensure_learner(conn, key))
         resource = f"learners/{basis.learner or '-'}/credentials"
         if basis.learner is None or basis.basis is None:
-            async with self._db() as conn:
+            async with self._db(principal) as conn:
                 await append(
                     conn,
                     audit_entry(
@@ -180,7 +181,7 @@ class LookupService:
             if member not in basis.links and records and (local := _local_of(records[0]))
         }
         answered = [o.member for o in result.outcomes if o.status == "ok"]
-        async with self._db() as conn, _atomic(conn, several=bool(discovered)):
+        async with self._db(principal) as conn, _atomic(conn, several=bool(discovered)):
             await learners.remember_links(conn, basis.learner, discovered)
             await append(
                 conn,
@@ -226,7 +227,7 @@ class LookupService:
             raise _member_failure(outcome)
         if record is None:
             raise NotFound("the issuer has no awarded credential with this id", field="id")
-        async with self._db() as conn:
+        async with self._db(principal) as conn:
             basis = await self._basis_for_record(conn, principal, record, purpose)
             await append(
                 conn,

@@ -15,6 +15,7 @@ from collections.abc import Callable
 import asyncpg
 from opentelemetry.trace import NoOpTracer, Tracer
 
+from gateway.db.tenancy import ALL, acquire_for
 from gateway.mobility import service
 
 __all__ = ["Closer"]
@@ -41,7 +42,7 @@ class Closer:
     async def run_once(self) -> int:
         """One tick: the number of requests it closed."""
         with self._tracer.start_as_current_span("mobility.close_expired") as span:
-            async with self.pool.acquire() as conn:
+            async with acquire_for(self.pool, ALL) as conn:
                 now = self._clock() if self._clock else None
                 closed = await service.close_expired(conn, limit=self.batch, now=now)
             span.set_attribute("mobility.closed", closed)

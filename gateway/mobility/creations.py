@@ -24,6 +24,7 @@ from opentelemetry.trace import Tracer
 
 from gateway.db.deps import pooled
 from gateway.db.group_commit import GroupCommit
+from gateway.db.tenancy import ALL
 from gateway.mobility import store
 
 __all__ = ["Creations", "GroupedCreations", "OnConnection"]
@@ -73,12 +74,13 @@ class GroupedCreations:
         return await self._group.submit(w)
 
     def connection(self) -> AbstractAsyncContextManager[asyncpg.Connection]:
-        return pooled(self._pool, self._acquire_timeout)
+        return pooled(self._pool, self._acquire_timeout, ALL)
 
     async def _write_batch(self, batch: Sequence[store.CreateWrite]) -> list[store.WriteResult | Exception]:
         outcomes: dict[int, store.WriteResult | Exception] = {}
         waiting = list(range(len(batch)))
-        async with pooled(self._pool, self._acquire_timeout) as conn:
+        # The gateway's own work across members: a batch holds creations from several of them.
+        async with pooled(self._pool, self._acquire_timeout, ALL) as conn:
             while waiting:
                 # A key's lock belongs to the statement's transaction, so two uses of one key cannot share
                 # a statement: a repeat goes into the next, after the first committed, and is answered as

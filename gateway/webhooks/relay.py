@@ -25,6 +25,7 @@ from opentelemetry.trace import NoOpTracer, Tracer
 from contracts.errors import OutboundError, OutboundRefused
 from gateway.auth.keys import ensure_active_keys, load_key_ring
 from gateway.config import Settings
+from gateway.db.tenancy import ALL, acquire_for
 from gateway.outbound.fetch import OutboundPolicy, SafeFetcher, canonical_origin
 from gateway.webhooks import store
 from gateway.webhooks.backoff import retry_delay, verdict
@@ -114,7 +115,7 @@ class Relay:
 
     async def run_once(self) -> int:
         """Claim one batch of due deliveries and attempt each; the number claimed."""
-        async with self.pool.acquire() as conn:
+        async with acquire_for(self.pool, ALL) as conn:
             claimed = await store.claim(conn, limit=self.config.batch, lease=self.config.lease)
             if claimed:
                 await self._load_keys(conn)
@@ -190,7 +191,7 @@ class Relay:
         if outcome == "delivered" and status is not None:
             await self._record(store.mark_delivered, item.event_id, item.member, status)
         elif outcome == "gone":
-            async with self.pool.acquire() as conn:
+            async with acquire_for(self.pool, ALL) as conn:
                 await store.disable_endpoint(conn, item.member, item.url, "410 Gone")
             log.warning("webhook endpoint answered 410 Gone; disabled", extra={"member": item.member})
         elif outcome == "refused":
@@ -203,11 +204,11 @@ class Relay:
             delay = retry_delay(
                 item.attempts, base=self.config.retry_base, cap=self.config.retry_cap, rng=self._rng
             )
-            async with self.pool.acquire() as conn:
+            async with acquire_for(self.pool, ALL) as conn:
                 await store.reschedule(conn, item.event_id, item.member, delay, status, error)
 
     async def _record(self, write: Callable[..., Awaitable[None]], *args: object) -> None:
-        async with self.pool.acquire() as conn:
+        async with acquire_for(self.pool, ALL) as conn:
             await write(conn, *args)
 
     async def _housekeeping(self) -> None:
@@ -215,7 +216,7 @@ class Relay:
         if now - self._housekept < _HOUSEKEEPING:
             return
         self._housekept = now
-        async with self.pool.acquire() as conn:
+        async with acquire_for(self.pool, ALL) as conn:
             await store.purge(
                 conn,
                 keys_after=self.config.keep_idempotency_keys,
