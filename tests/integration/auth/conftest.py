@@ -33,15 +33,20 @@ def reader() -> MemberClient:
     return MemberClient("uni-a-reader", "uni-a.ac.uk", alg="ES256", scopes=["members:read"])
 
 
-@pytest.fixture
-async def tenants(database_url: str, uni_a: MemberClient, uni_b: MemberClient, reader: MemberClient) -> str:
-    text = consortium_toml({"uni-a.ac.uk": [uni_a, reader], "uni-b.ac.uk": [uni_b]})
+async def sync_text(database_url: str, text: str) -> str:
+    """Sync a consortium file's text into the test's database; the text."""
     conn = await asyncpg.connect(database_url)
     try:
         await sync_consortium(conn, parse_consortium(text))
     finally:
         await conn.close()
     return text
+
+
+@pytest.fixture
+async def tenants(database_url: str, uni_a: MemberClient, uni_b: MemberClient, reader: MemberClient) -> str:
+    members = {"uni-a.ac.uk": [uni_a, reader], "uni-b.ac.uk": [uni_b]}
+    return await sync_text(database_url, consortium_toml(members))
 
 
 @pytest.fixture

@@ -8,17 +8,15 @@ import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import asyncpg
 import msgspec
 import pytest
 from aiohttp import web
+from integration.auth.conftest import sync_text
 from litestar.testing import AsyncTestClient
 from oauth_helpers import MemberClient, new_key
 
 from gateway.app import create_app
 from gateway.config import Settings
-from gateway.members.consortium_file import parse_consortium
-from gateway.members.service import sync_consortium
 from gateway.telemetry import Telemetry
 
 
@@ -77,11 +75,7 @@ async def remote_client(database_url: str, jwks_server: tuple[JwksServer, str]) 
         f'[[members.clients]]\nclient_id = "uni-r-registry"\nscopes = ["members:read"]\n'
         f'[members.clients.keys]\njwks_uri = "{uri}"\n'
     )
-    conn = await asyncpg.connect(database_url)
-    try:
-        await sync_consortium(conn, parse_consortium(text))
-    finally:
-        await conn.close()
+    await sync_text(database_url, text)
     return member
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from integration.auth.conftest import get_token
+from integration.auth.conftest import get_token, sync_text
 from integration.mobility.mobility_helpers import create, create_body
 from litestar.testing import AsyncTestClient
 from oauth_helpers import MemberClient, consortium_toml
@@ -17,8 +17,6 @@ from oauth_helpers import MemberClient, consortium_toml
 from gateway.config import Settings
 from gateway.db.pool import connect_pool
 from gateway.db.tenancy import ALL, APP_ROLE, work_for
-from gateway.members.consortium_file import parse_consortium
-from gateway.members.service import sync_consortium
 from gateway.mobility import store
 
 
@@ -32,13 +30,8 @@ async def tenants(
     database_url: str, uni_a: MemberClient, uni_b: MemberClient, reader: MemberClient, uni_c: MemberClient
 ) -> str:
     """The OAuth fixtures' two members, and a third that is party to nothing."""
-    text = consortium_toml({"uni-a.ac.uk": [uni_a, reader], "uni-b.ac.uk": [uni_b], "uni-c.ac.uk": [uni_c]})
-    conn = await asyncpg.connect(database_url)
-    try:
-        await sync_consortium(conn, parse_consortium(text))
-    finally:
-        await conn.close()
-    return text
+    members = {"uni-a.ac.uk": [uni_a, reader], "uni-b.ac.uk": [uni_b], "uni-c.ac.uk": [uni_c]}
+    return await sync_text(database_url, consortium_toml(members))
 
 
 async def _headers(client: AsyncTestClient[Any], member: MemberClient) -> dict[str, str]:
