@@ -7,11 +7,15 @@
 -- a member id, or '*' for the gateway's own work across members (a batch of creations from several
 -- members, the webhook relay, the closer). Unset or empty, nothing is visible. The tables' owner (who runs
 -- migrations and the operator's commands) is not subject to these policies.
+-- Roles belong to the whole server: another database of it may have created this one already, or be
+-- creating it now (its migration lock is not ours).
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'consortium_gateway_app') THEN
         CREATE ROLE consortium_gateway_app NOLOGIN;
     END IF;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN
+    NULL;
 END
 $$;
 GRANT consortium_gateway_app TO CURRENT_USER;
