@@ -43,11 +43,13 @@ def traced_connection_class(tracer: Tracer) -> type[asyncpg.Connection]:
     return type("TracedConnection", (TenantConnection,), {n: wrap(n) for n in _QUERY_METHODS})
 
 
-async def _no_session_state(conn: asyncpg.Connection) -> None:
+async def _keep_session_state(conn: asyncpg.Connection) -> None:
     """Replaces asyncpg's default reset on release (``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
-    RESET ALL``), a round trip per request. The gateway keeps no session state: locks are transaction-level,
-    settings are ``SET LOCAL``/``set_config(..., true)``, and no connection LISTENs. asyncpg still rolls back
-    an open transaction before calling this."""
+    RESET ALL``), a round trip per request. Locks are transaction-level, other settings ``SET LOCAL`` or
+    ``set_config(..., true)``, and no connection LISTENs. The two settings that do outlive a request are
+    meant to: the role set when the connection opened, and the institution it works for, which each
+    acquisition that needs it names again (``gateway.db.tenancy``, which remembers it to skip the round
+    trip). asyncpg still rolls back an open transaction before calling this."""
 
 
 async def connect_pool(dsn: str, settings: Settings, tracer: Tracer | None = None) -> asyncpg.Pool:
@@ -61,7 +63,7 @@ async def connect_pool(dsn: str, settings: Settings, tracer: Tracer | None = Non
         max_inactive_connection_lifetime=300,
         connection_class=traced_connection_class(tracer or trace.get_tracer(__name__)),
         init=as_app_role,
-        reset=_no_session_state,
+        reset=_keep_session_state,
         server_settings={
             "application_name": "consortium-gateway",
             # A server-side bound too, so a statement the client gave up on does not run on (R17).
