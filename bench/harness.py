@@ -32,6 +32,7 @@ __all__ = [
     "Gateway",
     "WrkResult",
     "consortium_toml",
+    "free_port",
     "gateway",
     "new_client",
     "process_cpu_seconds",
@@ -52,7 +53,7 @@ def require_wrk() -> str:
     return found
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
@@ -160,7 +161,7 @@ def gateway(
     members = members or {"bench.example": "uk-fheq"}
     with tempfile.TemporaryDirectory(prefix="cgw-bench-") as tmp:
         data = Path(tmp)
-        port = _free_port()
+        port = free_port()
         consortium = data / "consortium.toml"
         consortium.write_text(consortium_toml(clients, members))
         with serving(data, consortium, port, workers=workers, env=env) as running:

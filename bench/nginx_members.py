@@ -40,7 +40,7 @@ from aiohttp.test_utils import make_mocked_request
 from joserfc.jwk import OKPKey
 
 from adapters.connectors.sandbox import BearerVerifier, Sandbox, SandboxData, SharedLearner
-from bench.harness import process_cpu_seconds
+from bench.harness import free_port, process_cpu_seconds
 
 __all__ = [
     "MemberKind",
@@ -58,13 +58,6 @@ TOKEN_BODY = '{"access_token":"x","token_type":"Bearer","expires_in":3600}'
 PROBLEM_503 = '{"type":"about:blank","status":503,"title":"Service Unavailable"}'
 PAGE_QUERY = "pageSize=100&pageNumber=1"  # what the OOAPI connector asks for (its page_size)
 _MODULE_DIRS = ("/usr/lib/nginx/modules", "/usr/share/nginx/modules")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def require_nginx() -> str:
