@@ -68,6 +68,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     member_breaker_open_for: Annotated[float, Meta(gt=0, le=600)] = 5.0
     member_attempts: Annotated[int, Meta(ge=1, le=3)] = 2
     members_refresh_interval: Annotated[float, Meta(gt=0, le=300)] = 5.0
+    # Serving workers only (gateway.heap): after start-up the collector's youngest generation is collected
+    # once this many objects are pending, instead of Python's 700; 0 keeps Python's threshold.
+    gc_gen0_threshold: Annotated[int, Meta(ge=0, le=1_000_000)] = 10_000
     log_level: str = "INFO"
     log_format: str = "json"
     trace_console: bool = False

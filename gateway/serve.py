@@ -7,14 +7,26 @@ import os
 from granian.constants import Interfaces, Loops
 from granian.log import LogLevels
 from granian.server import Server
+from litestar import Litestar
 
+from gateway import heap
+from gateway.app import create_app
 from gateway.config import Settings
 
-__all__ = ["serve"]
+__all__ = ["serve", "worker_app"]
+
+
+def worker_app() -> Litestar:
+    """The app of one serving worker: ``create_app`` from the environment, whose heap is settled
+    (``gateway.heap``) once its start-up is done, when everything that lives as long as the worker exists."""
+    app = create_app()
+    settings: Settings = app.state.settings
+    app.on_startup.append(lambda: heap.settle(settings.gc_gen0_threshold))
+    return app
 
 
 def serve(dsn: str, settings: Settings, *, host: str, port: int, workers: int) -> None:
-    """Serve ``gateway.app:create_app`` until SIGINT/SIGTERM.
+    """Serve ``worker_app`` until SIGINT/SIGTERM.
 
     Workers are separate processes that build their own app from the environment, so the parent hands them
     what it resolved: the database (embedded or not, already migrated), the issuer and the keys directory.
@@ -26,7 +38,7 @@ def serve(dsn: str, settings: Settings, *, host: str, port: int, workers: int) -
     os.environ["GATEWAY_KEYS_DIR"] = str(settings.signing_keys_dir.resolve())
     os.environ["GATEWAY_OUTBOUND_ALLOW_LOOPBACK"] = "true" if settings.outbound_allow_loopback else "false"
     Server(
-        "gateway.app:create_app",
+        "gateway.serve:worker_app",
         address=host,
         port=port,
         interface=Interfaces.ASGI,
