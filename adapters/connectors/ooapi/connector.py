@@ -386,15 +386,16 @@ class OoapiConnector:
             result.issues.append(MappingIssue(source, exc.reason, exc.detail))
 
     def _course(self, course: Course, loads: StudyLoads) -> MicroCredential:
-        """``map_course`` of ``course`` with ``loads``, kept while the course object is (the key holds its
-        ``id``, and the entry the object itself, so a new object with a reused ``id`` is mapped anew)."""
+        """``map_course`` of ``course`` with ``loads``, checked against its contract (``validated_course``)
+        and kept while the course object is (the key holds its ``id``, and the entry the object itself, so
+        a new object with a reused ``id`` is mapped anew)."""
         mapped = self._mapped
         key = (id(course), loads)
         if mapped is not None:
             kept = mapped.get(key)
             if kept is not None and kept[0] is course:
                 return kept[1]
-        credential = map_course(course, self._ctx, preferred=loads[0], fallback=loads[1])
+        credential = validated_course(map_course(course, self._ctx, preferred=loads[0], fallback=loads[1]))
         if mapped is not None:
             mapped[key] = (course, credential)
         return credential

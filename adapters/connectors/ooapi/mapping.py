@@ -26,7 +26,8 @@ member's own credit framework. Rules (Annex I element numbers in brackets):
 
 Only associations with ``result.state == "completed"`` and ``pass == "passed"`` are awards. A record that
 cannot be mapped becomes a ``MappingIssue`` (R19: never trust member data blindly, but one bad record must
-not sink a learner's other credentials). Every mapped record is re-validated against its contract.
+not sink a learner's other credentials). Every mapped record is re-validated against its contract (a
+course's credential once per mapping of the course, the award's own fields for every award).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from adapters.connectors.ooapi.schema import (
     StudyLoadDescriptor,
 )
 from adapters.frameworks import Converter
+from contracts.base import Contract
 from contracts.credentials import (
     AwardingBody,
     CredentialRecord,
@@ -74,7 +76,6 @@ __all__ = [
     "map_participation",
     "map_workload",
     "pick_text",
-    "validated",
     "validated_course",
 ]
 
@@ -307,8 +308,10 @@ def map_credential(
 ) -> CredentialRecord:
     """A ``CredentialRecord`` from an awarded ``CourseOfferingAssociation`` and its ``Course``.
 
-    ``courses`` maps the course with the association's study loads (``course_loads``); by default
-    ``map_course``, a connector may pass one that keeps the result for the same course object."""
+    ``courses`` maps the course with the association's study loads (``course_loads``) into a credential
+    already checked against its contract (``validated_course``); by default ``validated_course`` of
+    ``map_course``. A connector may pass one that keeps the result for the same course object: the
+    record's own fields are checked here, the course's credential only when it is mapped."""
     result = association.result
     if result is None or not is_awarded(association):
         raise Unmappable("not-awarded", "the association has no completed, passed result")
@@ -316,7 +319,7 @@ def map_credential(
         raise Unmappable("learner", "the association names no person")
     loads = course_loads(association)
     if courses is None:
-        credential = map_course(course, ctx, preferred=loads[0], fallback=loads[1])
+        credential = validated_course(map_course(course, ctx, preferred=loads[0], fallback=loads[1]))
     else:
         credential = courses(course, loads)
     identifiers = [LearnerIdentifier(scheme="local", value=association.person_id, member=ctx.member_id)]
@@ -337,15 +340,30 @@ def map_credential(
         grade=map_grade(result.score, True, ctx.framework),
         qa_status="unknown",
     )
-    return validated(record)
+    return _award_checked(record)
 
 
-def validated(record: CredentialRecord) -> CredentialRecord:
-    """``record`` re-decoded against its contract: constructors do not check ``Meta`` constraints."""
+# ``CredentialRecord`` without its ``credential``, constraints and all: what differs from one award of a
+# course to the next. Derived from the contract, so the two cannot drift apart.
+_AwardFields = msgspec.defstruct(
+    "AwardFields",
+    [(f.name, f.type) for f in msgspec.structs.fields(CredentialRecord) if f.name != "credential"],
+    bases=(Contract,),
+    kw_only=True,
+    frozen=True,
+)
+
+
+def _award_checked(record: CredentialRecord) -> CredentialRecord:
+    """``record``, its fields but ``credential`` (checked when the course was mapped) re-decoded against
+    their contract: constructors do not check ``Meta`` constraints."""
+    fields = msgspec.structs.asdict(record)
+    del fields["credential"]
     try:
-        return msgspec.json.decode(msgspec.json.encode(record), type=CredentialRecord)
+        msgspec.json.decode(msgspec.json.encode(fields), type=_AwardFields)
     except (msgspec.ValidationError, ValueError) as exc:
         raise Unmappable("contract", f"the mapped record breaks its contract: {exc}") from exc
+    return record
 
 
 def validated_course(credential: MicroCredential) -> MicroCredential:

@@ -78,6 +78,23 @@ async def test_sanity(connector: OoapiConnector, person_id: str) -> None:
     assert len(await connector.fetch_credentials(person_id, time.monotonic() + 10)) == 2
 
 
+async def test_a_credential_breaking_its_contract_is_skipped_on_every_lookup(
+    sandbox: RunningSandbox, session: aiohttp.ClientSession, mint: Mint, person_id: str
+) -> None:
+    """Courses are mapped once and kept: the contract check of their credential must hold for lookups
+    answered from what was kept, too (here every credential's awarding body is too long a name)."""
+
+    async def provide() -> str:
+        return mint()
+
+    body = AwardingBody(name="x" * 301, country="GB", member=MEMBER)
+    connector = OoapiConnector(MEMBER, "uk-fheq", sandbox.base_url, session, provide, awarding_body=body)
+    for _ in range(2):
+        result = await connector.fetch_report(person_id, time.monotonic() + 10)
+        assert result.records == []
+        assert [issue.reason for issue in result.issues] == ["contract", "contract"]
+
+
 async def test_pagination_is_followed_up_to_a_cap(
     sandbox: RunningSandbox, session: aiohttp.ClientSession, mint: Mint, data: SandboxData
 ) -> None:

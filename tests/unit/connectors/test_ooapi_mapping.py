@@ -21,6 +21,7 @@ from adapters.connectors.ooapi.mapping import (
     map_participation,
     map_workload,
     pick_text,
+    validated_course,
 )
 from adapters.connectors.ooapi.schema import (
     Association,
@@ -136,6 +137,30 @@ def test_contract_violations_are_caught() -> None:
     with pytest.raises(Unmappable) as caught:
         map_credential(course, wire(body, Association), context("uni-a.ac.uk", "uk-fheq"), fetched_at=FETCHED)
     assert caught.value.reason == "contract"
+
+
+def test_contract_violations_of_the_award_itself_are_caught() -> None:
+    """A valid course, an award whose own fields break the contract: the issuer, the learner's and the
+    provenance's member are no schacHome (the awarding body is fine, so the credential passes)."""
+    data = generated("uni-a.ac.uk", "uk-fheq")
+    association = next(a for a in data.associations if a.passed)
+    sandbox_course = data.course(association.course_id)
+    assert sandbox_course is not None
+    course = wire(render.course_json(data, sandbox_course), Course)
+    ctx = context("uni-a.ac.uk", "uk-fheq")
+    broken = MappingContext(
+        member_id="Not A Domain",
+        framework=ctx.framework,
+        converter=ctx.converter,
+        awarding_body=ctx.awarding_body,
+    )
+    validated_course(map_course(course, broken))  # the credential alone is valid
+    awarded = wire(render.association_json(data, association), Association)
+    assert map_credential(course, awarded, ctx, fetched_at=FETCHED).issuer == "uni-a.ac.uk"
+    with pytest.raises(Unmappable) as caught:
+        map_credential(course, awarded, broken, fetched_at=FETCHED)
+    assert caught.value.reason == "contract"
+    assert "member" in caught.value.detail
 
 
 def test_workload_units() -> None:
