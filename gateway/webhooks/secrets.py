@@ -16,20 +16,18 @@ import base64
 import binascii
 import datetime as dt
 import os
-import re
 import secrets
 from pathlib import Path
 
 import msgspec
 
+from contracts.types import SchacHome
 from gateway.private_files import read_private, write_private
 
 __all__ = ["SecretStore", "WebhookSecret", "decode_secret"]
 
 PREFIX = "whsec_"
 _KEY_BYTES = 32
-# Member ids are domain names (the consortium file checks them); anything else never names a file.
-_MEMBER = re.compile(r"^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$")
 
 
 class WebhookSecret(msgspec.Struct, frozen=True):
@@ -60,8 +58,11 @@ class SecretStore:
         self._cache: dict[str, tuple[tuple[int, int, int], tuple[bytes, ...]]] = {}
 
     def _path(self, member: str) -> Path:
-        if not _MEMBER.fullmatch(member):
-            raise ValueError(f"not a member id: {member!r}")
+        # A member id is the contract's schacHome (a domain name); anything else never names a file.
+        try:
+            msgspec.convert(member, SchacHome)
+        except msgspec.ValidationError:
+            raise ValueError(f"not a member id: {member!r}") from None
         return self.root / f"{member}.json"
 
     def issued(self, member: str) -> list[WebhookSecret]:
