@@ -15,6 +15,7 @@ from litestar.openapi.spec import Components, OAuthFlow, OAuthFlows, SecuritySch
 
 from adapters.frameworks import Converter, FrameworkRegistry
 from contracts.scopes import SCOPES
+from gateway.audit.grouped import GroupedAudit
 from gateway.auth.client_keys import RegistryKeySource
 from gateway.auth.errors import OAuthError
 from gateway.auth.guard import RequireToken, check_route_guards, provide_principal
@@ -124,7 +125,13 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
                 pool=pool, settings=settings, trust=trust, tracer=telemetry.tracer, frameworks=frameworks
             )
             stack.push_async_callback(federation.aclose)
-            app.state.lookup = LookupService(federation=federation, tracer=telemetry.tracer)
+            app.state.lookup = LookupService(
+                federation=federation,
+                tracer=telemetry.tracer,
+                audit=GroupedAudit(
+                    pool, acquire_timeout=settings.db_acquire_timeout, tracer=telemetry.tracer
+                ),
+            )
             app.state.pathways = PathwaysService(
                 lookup=app.state.lookup,
                 engines=app.state.recognition,

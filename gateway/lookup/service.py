@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import time
+import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -36,7 +37,8 @@ from contracts.errors import (
     UnknownMember,
 )
 from contracts.learners import parse_learner_ref
-from gateway.audit import append
+from gateway.audit import AuditEntry, append
+from gateway.audit.grouped import GroupedAudit
 from gateway.auth.rfc9068 import Principal
 from gateway.db.deps import pooled
 from gateway.federation import FanOutResult, MemberOutcome, fan_out
@@ -91,6 +93,7 @@ class LearnerRecords:
 class LookupService:
     federation: Federation
     tracer: Tracer
+    audit: GroupedAudit
 
     def _db(self, principal: Principal) -> contextlib.AbstractAsyncContextManager[asyncpg.Connection]:
         """A pooled connection for one short step (never held across a fan-out), for the caller."""
@@ -137,27 +140,25 @@ class LookupService:
         the lawful-basis check, and audited as ``action``."""
         deadline = time.monotonic() + budget
         key = parse_learner_ref(ref)
-        # A pooled connection only around the two short database steps, never across the fan-out: a
-        # lookup waiting for members must not hold a connection other requests need.
+        # A pooled connection only for the basis, never across the fan-out: a lookup waiting for members
+        # must not hold a connection other requests need. The access's audit entry is written in a batch.
         async with self._db(principal) as conn:
             basis = await learners.learner_basis(conn, key, principal.institution, purpose)
             if basis.learner is None and basis.mobility is not None:  # known so far only by the request
                 basis = msgspec.structs.replace(basis, learner=await learners.ensure_learner(conn, key))
         resource = f"learners/{basis.learner or '-'}/credentials"
         if basis.learner is None or basis.basis is None:
-            async with self._db(principal) as conn:
-                await append(
-                    conn,
-                    audit_entry(
-                        principal,
-                        basis.learner,
-                        action=action,
-                        resource=resource,
-                        outcome="denied",
-                        purpose=purpose,
-                        details={"reason": "no-lawful-basis"},
-                    ),
+            await self.audit.append(
+                audit_entry(
+                    principal,
+                    basis.learner,
+                    action=action,
+                    resource=resource,
+                    outcome="denied",
+                    purpose=purpose,
+                    details={"reason": "no-lawful-basis"},
                 )
+            )
             raise NoLawfulBasis(
                 "no live consent of this learner, and no open mobility request with them, lets your "
                 "institution receive their credentials for this purpose",
@@ -181,25 +182,29 @@ class LookupService:
             if member not in basis.links and records and (local := _local_of(records[0]))
         }
         answered = [o.member for o in result.outcomes if o.status == "ok"]
-        async with self._db(principal) as conn, _atomic(conn, several=bool(discovered)):
-            await learners.remember_links(conn, basis.learner, discovered)
-            await append(
-                conn,
-                audit_entry(
-                    principal,
-                    basis.learner,
-                    action=action,
-                    resource=resource,
-                    outcome="partial" if result.partial else "ok",
-                    purpose=purpose,
-                    details={
-                        "basis": basis.basis,
-                        "ref": str(basis.consent or basis.mobility),
-                        "answered": answered,
-                    },
-                ),
-            )
+        entry = audit_entry(
+            principal,
+            basis.learner,
+            action=action,
+            resource=resource,
+            outcome="partial" if result.partial else "ok",
+            purpose=purpose,
+            details={"basis": basis.basis, "ref": str(basis.consent or basis.mobility), "answered": answered},
+        )
+        await self._audit_access(principal, entry, basis.learner, discovered)
         return LearnerRecords(learner=key.value, records=_merge(result.values), result=result)
+
+    async def _audit_access(
+        self, principal: Principal, entry: AuditEntry, learner: uuid.UUID, discovered: dict[str, str]
+    ) -> None:
+        """The access's audit entry, with the links the members' answers revealed, if any, in one
+        transaction; alone, the entry shares its statement and commit with concurrent lookups'."""
+        if not discovered:
+            await self.audit.append(entry)
+            return
+        async with self._db(principal) as conn, conn.transaction():
+            await learners.remember_links(conn, learner, discovered)
+            await append(conn, entry)
 
     # --- one credential --------------------------------------------------------------------------------
 
@@ -374,12 +379,6 @@ class LookupService:
                 retry_after=self.federation.settings.member_queue_wait,
             )
         return result
-
-
-def _atomic(conn: asyncpg.Connection, *, several: bool) -> contextlib.AbstractAsyncContextManager[Any]:
-    """A transaction around several statements; one statement is atomic alone (and a transaction would
-    cost two more round trips on every lookup)."""
-    return conn.transaction() if several else contextlib.nullcontext()
 
 
 def _fetch(runtime: MemberRuntime, local_id: str) -> Call[list[CredentialRecord]]:
