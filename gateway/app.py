@@ -34,6 +34,7 @@ from gateway.db.embedded import embedded_postgres
 from gateway.db.migrate import available
 from gateway.db.pool import database_pool
 from gateway.db.startup import until_reachable
+from gateway.learners.bases import GroupedBases
 from gateway.learners.routes import LearnersController
 from gateway.lookup.members import Federation
 from gateway.lookup.routes import CatalogueController, CredentialsController, LearnerCredentialsController
@@ -129,6 +130,9 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
                 federation=federation,
                 tracer=telemetry.tracer,
                 audit=GroupedAudit(
+                    pool, acquire_timeout=settings.db_acquire_timeout, tracer=telemetry.tracer
+                ),
+                bases=GroupedBases(
                     pool, acquire_timeout=settings.db_acquire_timeout, tracer=telemetry.tracer
                 ),
             )

@@ -1,4 +1,4 @@
-"""Group commit: concurrent callers' writes share one statement and one commit.
+"""Group commit: concurrent callers' writes share one statement and one commit (and reads, one statement).
 
 A caller submits one item and waits for its own outcome. One flush at a time runs per group: every item
 that arrived while the previous flush was running goes into the next, up to ``max_batch``. Under load the

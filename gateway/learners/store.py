@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -20,6 +21,7 @@ __all__ = [
     "find_learner",
     "get_link",
     "insert_consent",
+    "learner_bases",
     "learner_basis",
     "learner_by_local_id",
     "link_of",
@@ -42,20 +44,24 @@ WHERE k.member_id = $1 AND k.local_id = $2
 """
 # The lawful basis of one lookup and what the fan-out needs, in one round trip: the learner, every
 # member's local id for them, and the caller's live consent for this purpose (R21).
-LEARNER_BASIS = """
+# The lawful basis of each (learner ref, caller, purpose) asked, in the order asked: one statement serves
+# a batch of concurrent lookups (gateway.learners.bases) as well as one.
+LEARNER_BASES = """
 SELECT l.id,
        (SELECT coalesce(jsonb_object_agg(k.member_id, k.local_id), '{}'::jsonb)
           FROM learner_links k WHERE k.learner = l.id) AS links,
        (SELECT c.id FROM learner_consents c
-         WHERE c.learner = l.id AND c.recipient = $2 AND c.purpose = $3
+         WHERE c.learner = l.id AND c.recipient = q.caller AND c.purpose = q.purpose
            AND c.given_at <= now() AND c.valid_until > now()
            AND NOT EXISTS (SELECT 1 FROM learner_consent_withdrawals w WHERE w.consent = c.id)
          ORDER BY c.valid_until DESC LIMIT 1) AS consent,
        (SELECT m.id FROM mobility_requests m
-         WHERE m.learner_ref = r.ref AND $2 IN (m.home_member, m.host_member)
-           AND m.state NOT IN ('withdrawn', 'closed') AND $3 = 'credit-transfer'
+         WHERE m.learner_ref = q.ref AND q.caller IN (m.home_member, m.host_member)
+           AND m.state NOT IN ('withdrawn', 'closed') AND q.purpose = 'credit-transfer'
          ORDER BY m.id LIMIT 1) AS mobility
-FROM (SELECT $1::text AS ref) r LEFT JOIN learners l ON l.ref = r.ref
+FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS q(ref, caller, purpose, ord)
+LEFT JOIN learners l ON l.ref = q.ref
+ORDER BY q.ord
 """
 UPSERT_LINK = """
 INSERT INTO learner_links (learner, member_id, local_id, created_by) VALUES ($1, $2, $3, $4)
@@ -135,9 +141,24 @@ async def learner_by_local_id(
 
 
 async def learner_basis(conn: asyncpg.Connection, key: LearnerKey, caller: str, purpose: str) -> Basis:
-    row = await conn.fetchrow(LEARNER_BASIS, key.value, caller, purpose)
-    links = msgspec.json.decode(row["links"]) if row["links"] is not None else {}
-    return Basis(learner=row["id"], links=links, consent=row["consent"], mobility=row["mobility"])
+    """The caller's lawful basis (R21) for the learner's data, for the purpose."""
+    (basis,) = await learner_bases(conn, [(key.value, caller, purpose)])
+    return basis
+
+
+async def learner_bases(conn: asyncpg.Connection, asked: Sequence[tuple[str, str, str]]) -> list[Basis]:
+    """``learner_basis`` of each (learner key's value, caller, purpose), in one statement, in order."""
+    refs, callers, purposes = zip(*asked, strict=True)
+    rows = await conn.fetch(LEARNER_BASES, refs, callers, purposes)
+    return [
+        Basis(
+            learner=row["id"],
+            links=msgspec.json.decode(row["links"]) if row["links"] is not None else {},
+            consent=row["consent"],
+            mobility=row["mobility"],
+        )
+        for row in rows
+    ]
 
 
 async def upsert_link(

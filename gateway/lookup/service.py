@@ -44,6 +44,7 @@ from gateway.db.deps import pooled
 from gateway.federation import FanOutResult, MemberOutcome, fan_out
 from gateway.federation.calls import Call
 from gateway.learners import store as learners
+from gateway.learners.bases import GroupedBases
 from gateway.learners.service import audit_entry
 from gateway.lookup.members import Federation, MemberRuntime
 from gateway.lookup.models import (
@@ -94,6 +95,7 @@ class LookupService:
     federation: Federation
     tracer: Tracer
     audit: GroupedAudit
+    bases: GroupedBases
 
     def _db(self, principal: Principal) -> contextlib.AbstractAsyncContextManager[asyncpg.Connection]:
         """A pooled connection for one short step (never held across a fan-out), for the caller."""
@@ -140,11 +142,11 @@ class LookupService:
         the lawful-basis check, and audited as ``action``."""
         deadline = time.monotonic() + budget
         key = parse_learner_ref(ref)
-        # A pooled connection only for the basis, never across the fan-out: a lookup waiting for members
-        # must not hold a connection other requests need. The access's audit entry is written in a batch.
-        async with self._db(principal) as conn:
-            basis = await learners.learner_basis(conn, key, principal.institution, purpose)
-            if basis.learner is None and basis.mobility is not None:  # known so far only by the request
+        # The basis is read, and the access audited, in batches with concurrent lookups' (one statement
+        # each per batch); no connection is held across the fan-out, which other requests would need.
+        basis = await self.bases.basis(key, principal.institution, purpose)
+        if basis.learner is None and basis.mobility is not None:  # known so far only by the request
+            async with self._db(principal) as conn:
                 basis = msgspec.structs.replace(basis, learner=await learners.ensure_learner(conn, key))
         resource = f"learners/{basis.learner or '-'}/credentials"
         if basis.learner is None or basis.basis is None:
