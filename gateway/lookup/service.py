@@ -140,7 +140,7 @@ class LookupService:
     ) -> LearnerRecords:
         """Every record of the learner that the selected members hold, merged (issuers' own ids), after
         the lawful-basis check, and audited as ``action``."""
-        deadline = time.monotonic() + budget
+        deadline = self._members_done_by(budget)
         key = parse_learner_ref(ref)
         # The basis is read, and the access audited, in batches with concurrent lookups' (one statement
         # each per batch); no connection is held across the fan-out, which other requests would need.
@@ -215,7 +215,7 @@ class LookupService:
     ) -> VerifiedCredential:
         """The credential fetched from its issuer's registry, and so verified; the caller needs a lawful
         basis for its learner, as for a learner lookup."""
-        deadline = time.monotonic() + budget
+        deadline = self._members_done_by(budget)
         parts = split_credential_id(value)
         if parts is None:
             raise InvalidRequest(
@@ -302,7 +302,7 @@ class LookupService:
         cursor: str | None = None,
         limit: int = 50,
     ) -> CataloguePage:
-        deadline = time.monotonic() + budget
+        deadline = self._members_done_by(budget)
         runtimes = await self.federation.members()
         chosen = [
             m
@@ -333,6 +333,12 @@ class LookupService:
         )
 
     # --- shared ----------------------------------------------------------------------------------------
+
+    def _members_done_by(self, budget: float) -> float:
+        """When the members' calls must be over: the answer is due ``budget`` from now, and the end of the
+        budget (a tenth at most) is kept for composing, auditing and sending it (R25: remaining - margin)."""
+        margin = min(self.federation.settings.lookup_answer_margin, budget / 10)
+        return time.monotonic() + budget - margin
 
     def _select(self, runtimes: Mapping[str, MemberRuntime], members: Collection[str] | None) -> list[str]:
         known = set(runtimes) | set(self.federation.unconfigured)

@@ -100,18 +100,19 @@ def cluster() -> Iterator[SandboxCluster]:
 
 
 @pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """The integration settings, with loopback registries and short lookup limits."""
-    return msgspec.structs.replace(
-        settings,
-        outbound_allow_loopback=True,
-        lookup_deadline=DEADLINE,
-        members_refresh_interval=0.2,
-        member_breaker_failures=BREAKER_FAILURES,
-        member_breaker_open_for=BREAKER_OPEN_FOR,
-        member_max_in_flight=4,
-        member_queue_wait=0.1,
-    )
+def settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """The integration settings, with loopback registries and short lookup limits (and a test's own, when
+    it parametrizes ``settings`` indirectly with a dict of them)."""
+    limits = {
+        "outbound_allow_loopback": True,
+        "lookup_deadline": DEADLINE,
+        "members_refresh_interval": 0.2,
+        "member_breaker_failures": BREAKER_FAILURES,
+        "member_breaker_open_for": BREAKER_OPEN_FOR,
+        "member_max_in_flight": 4,
+        "member_queue_wait": 0.1,
+    }
+    return msgspec.structs.replace(settings, **(limits | getattr(request, "param", {})))
 
 
 def consortium(cluster: SandboxCluster, clients: list[MemberClient]) -> ConsortiumFile:

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import asyncpg
+import pytest
 from integration.lookup.conftest import CALLER, DEADLINE, ESI, HOME, OTHER, World
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -152,6 +153,22 @@ async def test_a_hung_member_is_cut_at_the_deadline(world: World) -> None:
     assert {i["issuer"] for i in body["items"]} == {HOME, CALLER}
     assert budget_ms - 50 <= body["elapsed_ms"] <= budget_ms + 50
     assert took < DEADLINE + 1.0  # never held to the server's default, let alone the member
+
+
+@pytest.mark.parametrize("settings", [{"lookup_answer_margin": 0.1}], indirect=True)
+async def test_the_answer_is_sent_by_the_deadline_with_the_margin_kept_for_it(world: World) -> None:
+    await world.consent()
+    headers = await world.token(world.caller)
+    world.cluster.set_fault(OTHER, "hang")
+    started = time.monotonic()
+    response = await world.http.get(PATH, params=PURPOSE, headers={**headers, "Request-Timeout-Ms": "500"})
+    took = time.monotonic() - started
+    body = response.json()
+    assert outcomes(body)[OTHER]["status"] == "timeout"
+    # Members were cut off at 500 - 50 ms (the margin, a tenth of the budget at most), the answer came
+    # before the deadline.
+    assert 450 - 30 <= body["elapsed_ms"] <= 450 + 30
+    assert took < 0.5
 
 
 async def test_an_erroring_member_keeps_its_problem_body(world: World) -> None:
