@@ -95,11 +95,17 @@ function request()
 end
 function response(status, headers, body)
   if status == 200 and string.find(body, '"partial":true', 1, true) then partial = partial + 1 end
+  if status ~= 200 then local k = "s" .. status; _G[k] = (_G[k] or 0) + 1 end
 end
 function done(summary, latency, requests)
   local p = 0
   for _, t in ipairs(threads) do p = p + t:get("partial") end
   io.write(string.format("BENCH partial=%d\\n", p))
+  for code = 201, 599 do
+    local n = 0
+    for _, t in ipairs(threads) do n = n + (t:get("s" .. code) or 0) end
+    if n > 0 then io.write(string.format("BENCH status=%d count=%d\\n", code, n)) end
+  end
 end
 """
 
@@ -125,6 +131,7 @@ class Run:
     errors: int
     partial: int | None
     cpu_us: float | None
+    statuses: dict[int, int] = field(default_factory=dict)  # every answer but 200, by status (with ``lua``)
 
 
 def run_wrk(
@@ -172,6 +179,7 @@ def run_wrk(
         cpu_us=(after - before) / requests * 1e6
         if before is not None and after is not None and requests
         else None,
+        statuses={int(code): int(n) for code, n in re.findall(r"BENCH status=(\d+) count=(\d+)", out)},
     )
 
 
@@ -389,6 +397,7 @@ def _row(workload: str, variant: str, r: Run, calls: float | None) -> str:
     return (
         f"{workload:10} {variant:38} {r.rps:8.0f} {r.p50_ms:8.1f} {r.p99_ms:8.1f} {cpu} "
         f"{r.non_2xx:6d} {r.errors:6d} {partial} {member_calls}"
+        + "".join(f"  {code}x{n}" for code, n in sorted(r.statuses.items()))
     )
 
 
