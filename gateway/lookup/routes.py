@@ -27,7 +27,8 @@ Budget = Annotated[
     str | None,
     HeaderParameter(
         name="Request-Timeout-Ms",
-        description="Ask for a shorter overall deadline than the server's (milliseconds); never longer.",
+        description="Ask for a shorter overall deadline than the server's (milliseconds); never longer. "
+        "The answer is sent by then: members still running a small margin before it are cut off.",
     ),
 ]
 Members = Annotated[
