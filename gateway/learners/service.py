@@ -21,6 +21,7 @@ from gateway.audit import AuditEntry, append, current_trace_id
 from gateway.auth.rfc9068 import Principal
 from gateway.learners import store
 from gateway.learners.models import AccessEntry, AccessReport, Consent, ConsentList, ConsentRequest, Link
+from gateway.members.store import member_exists
 from gateway.pagination import decode_key_cursor, encode_key_cursor
 
 __all__ = [
@@ -174,7 +175,7 @@ async def record_consent(
         )
     async with conn.transaction():
         key, learner = await _linked(conn, principal, ref)
-        if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM members WHERE id = $1)", body.recipient):
+        if not await member_exists(conn, body.recipient):
             raise UnknownMember(f"{body.recipient!r} is not a member", field="recipient")
         consent_id = uuid.uuid4()
         await store.insert_consent(

@@ -59,6 +59,7 @@ ORDER BY id
 LIMIT $3
 """
 
+MEMBER_EXISTS = "SELECT EXISTS (SELECT 1 FROM members WHERE id = $1)"
 GET_MEMBER = """
 SELECT id, name, country, framework_id, connector_id, connector_settings, status FROM members WHERE id = $1
 """
@@ -188,6 +189,11 @@ async def list_member_profiles(
         )
         for r in rows
     ]
+
+
+async def member_exists(conn: asyncpg.Connection, member_id: str) -> bool:
+    """Whether the consortium has (or had: any status) a member with this id."""
+    return bool(await conn.fetchval(MEMBER_EXISTS, member_id))
 
 
 async def get_member(conn: asyncpg.Connection, member_id: str) -> Member | None:

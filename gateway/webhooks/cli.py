@@ -91,12 +91,10 @@ def cmd_enable(args: argparse.Namespace) -> int:
 def _secrets(args: argparse.Namespace) -> SecretStore:
     """The members' webhook secrets, for a member the consortium has (exit 2 for any other)."""
     from gateway.cli import EXIT_BAD_INPUT, _settings
+    from gateway.members.store import member_exists
     from gateway.webhooks.secrets import SecretStore
 
-    async def known(conn: Any) -> bool:
-        return bool(await conn.fetchval("SELECT true FROM members WHERE id = $1", args.member))
-
-    if not _with_connection(args, known):
+    if not _with_connection(args, lambda conn: member_exists(conn, args.member)):
         sys.stderr.write(f"no consortium member {args.member!r}\n")
         raise SystemExit(EXIT_BAD_INPUT)
     return SecretStore(_settings(args).signing_keys_dir)

@@ -4,6 +4,7 @@ once under one deadline, with an outcome per member and an audit entry per looku
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 from typing import Any
 
@@ -102,6 +103,33 @@ async def test_consent_for_another_purpose_or_recipient_is_no_basis(world: World
     assert (
         await world.http.get(PATH, params={"purpose": "admission"}, headers=await world.token(world.caller))
     ).status_code == 200
+
+
+async def test_a_consent_for_a_recipient_that_is_not_a_member_is_refused(world: World) -> None:
+    headers = await world.token(world.home)
+    linked = await world.http.put(
+        f"/v1/learners/{ESI}/link", json={"local_id": world.local_id(HOME)}, headers=headers
+    )
+    assert linked.status_code in (200, 201), linked.text
+    refused = await world.http.post(
+        f"/v1/learners/{ESI}/consents",
+        json={
+            "recipient": "uni-nowhere.example",
+            "purpose": "credit-transfer",
+            "valid_until": (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).isoformat(),
+            "consent_text_version": "v1",
+        },
+        headers=headers,
+    )
+    assert refused.status_code == 400, refused.text
+    problem = refused.json()
+    assert problem["type"] == "urn:consortium-gateway:problem:unknown-member"
+    assert problem["field"] == "recipient"
+    conn = await asyncpg.connect(world.database_url)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM learner_consents") == 0
+    finally:
+        await conn.close()
 
 
 async def test_withdrawn_consent_stops_the_next_lookup(world: World) -> None:
