@@ -8,6 +8,7 @@ from litestar import Response, get
 from litestar.datastructures import State
 
 from contracts.errors import DatabaseUnavailable, ServiceUnavailable
+from gateway.db.deps import pooled
 from gateway.db.migrate import applied_versions
 
 __all__ = ["healthz", "readyz"]
@@ -34,11 +35,12 @@ async def healthz() -> Health:
     opt={"public": True},
 )
 async def readyz(state: State) -> Response[Readiness]:
-    pool: asyncpg.Pool = state.pool
+    # ``pooled`` answers 503 when no connection comes in time; any error of the query itself also means
+    # "not ready", never a 500.
     try:
-        async with pool.acquire(timeout=state.settings.db_acquire_timeout) as conn:
+        async with pooled(state.pool, state.settings.db_acquire_timeout) as conn:
             applied = await applied_versions(conn)
-    except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         raise DatabaseUnavailable("the database is not reachable") from exc
     missing = [v for v in state.migration_versions if v not in applied]
     if missing:
