@@ -12,17 +12,24 @@ Needs valgrind (Debian package ``valgrind``). Workloads, in one run:
   healthz   the public liveness route: Litestar's own cost of a request
   whoami    a guarded route: plus the bearer token (validated once, then cached) and the server span
   create    W6's mobility creation: plus the body, the recognition engine and the write (batch of one)
+  lookup5   W1's federated lookup at N = 5: the lawful-basis check, five member calls over aiohttp to
+            nginx mock members (bench.nginx_members: run natively, not counted), the mapping, the merge
+            and the access-audit entry; tracing as with no exporter (spans made, none recorded)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import datetime as dt
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +37,12 @@ import asyncpg
 import msgspec
 import uvloop
 
-from bench.harness import consortium_toml, new_client
-from bench.mobility import CREATE, HOME, HOST
+from adapters.connectors.sandbox import SharedLearner
+from bench.fanout import FRAMEWORKS, HOME, PURPOSE, _client, _consortium, esis, ok_id
+from bench.harness import BenchClient, consortium_toml, new_client
+from bench.mobility import CREATE, HOST
+from bench.mobility import HOME as MOBILITY_HOME
+from bench.nginx_members import MemberSite, MemberSpec, nginx_members
 from bench.tokens import _bodies
 from gateway.app import create_app
 from gateway.config import Settings
@@ -40,12 +51,15 @@ from gateway.db.migrate import migrate
 from gateway.members.consortium_file import parse_consortium
 from gateway.members.service import sync_consortium
 
-WORKLOADS = ("healthz", "whoami", "create")
+WORKLOADS = ("healthz", "whoami", "create", "lookup5")
+LOOKUP_MEMBERS = 5
+LOOKUP_LEARNERS = 8
 ISSUER = "http://127.0.0.1:8000"
 _TOKEN = msgspec.json.Decoder(dict[str, Any])
 
 
-def _scope(method: str, path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+def _scope(method: str, target: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    path, _, query = target.partition("?")
     return {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -55,7 +69,7 @@ def _scope(method: str, path: str, headers: list[tuple[bytes, bytes]]) -> dict[s
         "path": path,
         "raw_path": path.encode(),
         "root_path": "",
-        "query_string": b"",
+        "query_string": query.encode(),
         "headers": headers,
         "server": ("127.0.0.1", 8000),
         "client": ("127.0.0.1", 50000),
@@ -88,9 +102,9 @@ def _callgrind(*args: str) -> None:
     subprocess.run(["callgrind_control", *args, str(os.getpid())], check=True, capture_output=True)
 
 
-async def _child(requests: int, data: Path) -> None:
-    client = new_client("ES256")
-    consortium = consortium_toml([client], {HOST: "uk-fheq", HOME: "uk-fheq"})
+@contextlib.asynccontextmanager
+async def _running(consortium: str, data: Path, **settings: Any) -> AsyncIterator[_App]:
+    """The app on its own embedded PostgreSQL with ``consortium``, through its lifespan."""
     with embedded_postgres(data / "pg") as dsn:
         conn = await asyncpg.connect(dsn)
         try:
@@ -98,7 +112,9 @@ async def _child(requests: int, data: Path) -> None:
             await sync_consortium(conn, parse_consortium(consortium))
         finally:
             await conn.close()
-        app = create_app(Settings(database_url=dsn, issuer=ISSUER, data_dir=data, keys_dir=data / "keys"))
+        app = create_app(
+            Settings(database_url=dsn, issuer=ISSUER, data_dir=data, keys_dir=data / "keys", **settings)
+        )
         started: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         await events.put({"type": "lifespan.startup"})
@@ -106,37 +122,101 @@ async def _child(requests: int, data: Path) -> None:
         life = asyncio.create_task(app(lifespan, events.get, started.put))
         message = await started.get()
         assert message["type"] == "lifespan.startup.complete", message
-        http = _App(app)
-        form = [(b"content-type", b"application/x-www-form-urlencoded")]
-        status, body = await http.call("POST", "/oauth/token", form, _bodies(client, ISSUER, 1)[0].encode())
-        assert status == 200, body
-        bearer = [(b"authorization", f"Bearer {_TOKEN.decode(body)['access_token']}".encode())]
-        payload = msgspec.json.encode(CREATE)
-        json_headers = [*bearer, (b"content-type", b"application/json")]
-        counter = 0
-
-        async def one(workload: str) -> None:
-            nonlocal counter
-            counter += 1
-            if workload == "healthz":
-                status, body = await http.call("GET", "/healthz", [])
-            elif workload == "whoami":
-                status, body = await http.call("GET", "/v1/whoami", bearer)
-            else:
-                key = [(b"idempotency-key", f"instructions-{counter}".encode())]
-                status, body = await http.call("POST", "/v1/mobility-requests", json_headers + key, payload)
-            assert status in (200, 201), (workload, status, body[:300])
-
-        for workload in WORKLOADS:
-            for _ in range(100):  # warm: caches, the recognition engine, prepared statements
-                await one(workload)
-            _callgrind("-i", "on")
-            for _ in range(requests):
-                await one(workload)
-            _callgrind("-i", "off")
-            _callgrind("-d", workload)
+        yield _App(app)
         await events.put({"type": "lifespan.shutdown"})
         await life
+
+
+async def _bearer(http: _App, client: BenchClient) -> list[tuple[bytes, bytes]]:
+    form = [(b"content-type", b"application/x-www-form-urlencoded")]
+    status, body = await http.call("POST", "/oauth/token", form, _bodies(client, ISSUER, 1)[0].encode())
+    assert status == 200, body
+    return [(b"authorization", f"Bearer {_TOKEN.decode(body)['access_token']}".encode())]
+
+
+async def _count(workload: str, requests: int, one: Callable[[int], Awaitable[None]]) -> None:
+    """``requests`` counted calls of ``one`` after 100 uncounted ones (caches, prepared statements, the
+    recognition engine, the members' kept courses), dumped as ``workload``."""
+    for i in range(100):
+        await one(i)
+    _callgrind("-i", "on")
+    for i in range(requests):
+        await one(100 + i)
+    _callgrind("-i", "off")
+    _callgrind("-d", workload)
+
+
+async def _app_child(requests: int, data: Path) -> None:
+    client = new_client("ES256")
+    consortium = consortium_toml([client], {HOST: "uk-fheq", MOBILITY_HOME: "uk-fheq"})
+    async with _running(consortium, data) as http:
+        bearer = await _bearer(http, client)
+        payload = msgspec.json.encode(CREATE)
+        json_headers = [*bearer, (b"content-type", b"application/json")]
+
+        async def healthz(_: int) -> None:
+            status, body = await http.call("GET", "/healthz", [])
+            assert status == 200, body[:300]
+
+        async def whoami(_: int) -> None:
+            status, body = await http.call("GET", "/v1/whoami", bearer)
+            assert status == 200, body[:300]
+
+        async def create(i: int) -> None:
+            key = [(b"idempotency-key", f"instructions-{i}".encode())]
+            status, body = await http.call("POST", "/v1/mobility-requests", json_headers + key, payload)
+            assert status == 201, body[:300]
+
+        await _count("healthz", requests, healthz)
+        await _count("whoami", requests, whoami)
+        await _count("create", requests, create)
+
+
+async def _lookup_child(requests: int, data: Path, sites: list[MemberSite]) -> None:
+    """W1 at N = 5: each learner linked at every member and consenting to the caller (as bench.fanout)."""
+    clients = {s.spec.member_id: _client(s.spec.member_id) for s in sites}
+    caller = sites[-1].spec.member_id
+    learners = list(sites[0].person_ids)
+    async with _running(_consortium(sites, clients), data, outbound_allow_loopback=True) as http:
+        bearers = {member: await _bearer(http, client.bench) for member, client in clients.items()}
+        json_of = {member: [*b, (b"content-type", b"application/json")] for member, b in bearers.items()}
+        until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).isoformat()
+        consent = {
+            "recipient": caller,
+            "purpose": PURPOSE,
+            "valid_until": until,
+            "consent_text_version": "v1",
+        }
+        for esi in learners:
+            for site in sites:
+                link = msgspec.json.encode({"local_id": site.person_ids[esi]})
+                status, body = await http.call(
+                    "PUT", f"/v1/learners/{esi}/link", json_of[site.spec.member_id], link
+                )
+                assert status in (200, 201), body[:300]
+            status, body = await http.call(
+                "POST", f"/v1/learners/{esi}/consents", json_of[HOME], msgspec.json.encode(consent)
+            )
+            assert status == 201, body[:300]
+
+        async def lookup(i: int) -> None:
+            path = f"/v1/learners/{learners[i % len(learners)]}/credentials?purpose={PURPOSE}&limit=100"
+            status, body = await http.call("GET", path, bearers[caller])
+            assert status == 200, body[:300]
+            answer = msgspec.json.decode(body)
+            assert not answer["partial"], answer["members"]
+            assert len(answer["items"]) == sites[0].awarded * len(sites), len(answer["items"])
+
+        await _count("lookup5", requests, lookup)
+
+
+def _member_sites(path: Path) -> list[MemberSite]:
+    return [
+        MemberSite(
+            MemberSpec(m["id"], m["framework"]), m["port"], person_ids=m["persons"], awarded=m["awarded"]
+        )
+        for m in json.loads(path.read_text())
+    ]
 
 
 def _totals(path: Path) -> int:
@@ -149,15 +229,41 @@ def _totals(path: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description="Instructions per request through the app (callgrind)")
     parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)  # the member sites, as JSON
     args = parser.parse_args()
     if args.child:
         with tempfile.TemporaryDirectory(prefix="cgw-instr-") as tmp:
-            uvloop.run(_child(args.requests, Path(tmp)))  # the server's loop (granian picks uvloop)
+            # the server's loop (granian picks uvloop)
+            uvloop.run(_app_child(args.requests, Path(tmp) / "app"))
+            uvloop.run(_lookup_child(args.requests, Path(tmp) / "lookup", _member_sites(args.child)))
         return
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         sys.exit("this benchmark needs valgrind: apt-get install -y valgrind")
-    with tempfile.TemporaryDirectory(prefix="cgw-callgrind-") as out:
+    learners = [
+        SharedLearner(esi=e, given_name="Sam", surname="Okafor", passed=1) for e in esis(LOOKUP_LEARNERS)
+    ]
+    specs = [
+        MemberSpec(ok_id(i), FRAMEWORKS[(i - 1) % len(FRAMEWORKS)]) for i in range(1, LOOKUP_MEMBERS + 1)
+    ]
+    with (
+        tempfile.TemporaryDirectory(prefix="cgw-callgrind-") as out,
+        nginx_members(specs, learners, sleep_s=2) as members,
+    ):
+        sites = Path(out) / "sites.json"
+        sites.write_text(
+            json.dumps(
+                [
+                    {
+                        "id": site.spec.member_id,
+                        "framework": site.spec.framework,
+                        "port": site.port,
+                        "persons": site.person_ids,
+                        "awarded": site.awarded,
+                    }
+                    for site in members.sites.values()
+                ]
+            )
+        )
         base = Path(out) / "callgrind.out"
         command = [
             "valgrind",
@@ -168,10 +274,11 @@ def main() -> None:
             "-m",
             "bench.instructions",
             "--child",
+            str(sites),
             "--requests",
             str(args.requests),
         ]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=1200)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=1800)
         if done.returncode != 0:
             sys.exit(f"the counted run failed:\n{done.stderr[-3000:]}")
         dumps = sorted(Path(out).glob("callgrind.out.*"), key=lambda p: int(p.suffix[1:]))
