@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from adapters.deadlines import deadline_timer
 from contracts.errors import MemberTimeout
 from gateway.federation.calls import Call
 
@@ -27,8 +27,9 @@ def with_deadline(
 
     The inner call receives the member's deadline (so it can pass the remaining budget on) and is
     cancelled at that moment if it has not finished; the caller then gets ``MemberTimeout`` (reason
-    ``deadline``), never later. An already expired deadline raises ``MemberTimeout`` (reason ``expired``)
-    without calling. ``clock`` must tick like ``time.monotonic`` (it is mapped onto the event loop's clock).
+    ``deadline``), never later; when the caller already holds the call to that deadline (``fan_out`` does),
+    its timer ends the call instead (``adapters.deadlines``). An already expired deadline raises
+    ``MemberTimeout`` (reason ``expired``) without calling. ``clock`` must tick like ``time.monotonic``.
     """
     if per_member_timeout <= 0:
         raise ValueError("per_member_timeout must be positive")
@@ -39,9 +40,8 @@ def with_deadline(
             effective = member_deadline(deadline, per_member_timeout, now)
             if effective <= now:
                 raise MemberTimeout("the deadline has passed", member=member, reason="expired")
-            loop_deadline = asyncio.get_running_loop().time() + (effective - now)
             try:
-                async with asyncio.timeout_at(loop_deadline):
+                async with deadline_timer(effective, clock):
                     return await call(effective)
             except TimeoutError:
                 raise MemberTimeout(

@@ -15,7 +15,6 @@ Every call (R25, R19):
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 import time
@@ -31,6 +30,7 @@ from opentelemetry.trace import Tracer
 from yarl import URL
 
 from adapters.connectors.ooapi.schema import Problem
+from adapters.deadlines import deadline_timer
 from adapters.tracing import child_span
 from contracts.connectors import TokenProvider
 from contracts.errors import (
@@ -53,7 +53,7 @@ BUDGET_HEADER = "Request-Timeout-Ms"
 _JSON_TYPES = frozenset({"application/json", "application/problem+json"})
 _tracer = trace.get_tracer(__name__)
 _log = logging.getLogger(__name__)
-# The request runs inside ``asyncio.timeout`` (``get``): a second, aiohttp-level timer per request would
+# The request runs inside ``deadline_timer`` (``get``): a second, aiohttp-level timer per request would
 # only add cost (and the session's default of 5 minutes must not apply either).
 _HELD_BY_CALLER = aiohttp.ClientTimeout(total=None, connect=None, sock_read=None, sock_connect=None)
 
@@ -117,7 +117,7 @@ class MemberHttp:
         if remaining <= 0:
             raise self._error(MemberTimeout, f"no time left for GET {route}", "expired")
         try:
-            async with asyncio.timeout(remaining):
+            async with deadline_timer(deadline):
                 token = await self._token()
                 status, content_type, body = await self._send(path, route, params, token, deadline)
         except TimeoutError as exc:

@@ -1,0 +1,92 @@
+"""``deadline_timer``: one armed timer per task for nested deadlines, each deadline still kept."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from adapters.deadlines import deadline_timer
+
+
+@pytest.fixture
+async def armed(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The loop times of every timer armed through ``loop.call_at`` while the test runs."""
+    loop = asyncio.get_running_loop()
+    times: list[float] = []
+    call_at = loop.call_at
+
+    def counting(when: float, *args: object, **kwargs: object) -> asyncio.TimerHandle:
+        times.append(when)
+        return call_at(when, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(loop, "call_at", counting)
+    return times
+
+
+async def test_an_inner_deadline_no_earlier_arms_no_timer_and_the_outer_one_ends_the_call(
+    armed: list[float],
+) -> None:
+    deadline = time.monotonic() + 0.05
+    seen: list[str] = []
+    started = time.monotonic()
+
+    async def layered() -> None:
+        async with deadline_timer(deadline):
+            try:
+                async with deadline_timer(deadline), deadline_timer(deadline + 1):
+                    await asyncio.Event().wait()  # hangs, arming no timer of its own
+            except asyncio.CancelledError:
+                seen.append("cancelled")  # the inner layers see the outer timer's cancellation go by
+                raise
+
+    with pytest.raises(TimeoutError):
+        await layered()
+    assert seen == ["cancelled"]
+    assert len(armed) == 1
+    assert 0.04 <= time.monotonic() - started < 0.5
+
+
+async def test_an_earlier_inner_deadline_arms_its_own_timer_and_raises_inside(armed: list[float]) -> None:
+    outer = time.monotonic() + 5
+    started = time.monotonic()
+    async with deadline_timer(outer):
+        with pytest.raises(TimeoutError):
+            async with deadline_timer(started + 0.03):
+                await asyncio.Event().wait()  # hangs, arming no timer of its own
+        # the outer deadline is held again once the inner layer is done: an inner layer at it arms nothing
+        async with deadline_timer(outer):
+            await asyncio.sleep(0)
+    assert len(armed) == 2
+    assert 0.02 <= time.monotonic() - started < 0.5
+
+
+async def test_a_task_started_inside_keeps_its_own_deadline() -> None:
+    started = time.monotonic()
+    deadline = started + 0.03
+
+    async def child() -> None:
+        async with deadline_timer(deadline):  # the same deadline as its parent's, in a task of its own
+            await asyncio.Event().wait()  # hangs, arming no timer of its own
+
+    started_tasks: list[asyncio.Task[None]] = []
+
+    async def parent() -> None:
+        async with deadline_timer(deadline):
+            started_tasks.append(asyncio.create_task(child()))  # inherits the context, not the timer
+            await asyncio.Event().wait()
+
+    with pytest.raises(TimeoutError):
+        await parent()
+    (task,) = started_tasks
+    done, _ = await asyncio.wait([task], timeout=1)
+    assert task in done
+    assert isinstance(task.exception(), TimeoutError)
+    assert time.monotonic() - started < 0.5
+
+
+async def test_a_passed_deadline_ends_the_call_at_its_first_wait() -> None:
+    with pytest.raises(TimeoutError):
+        async with deadline_timer(time.monotonic() - 1):
+            await asyncio.Event().wait()  # hangs, arming no timer of its own
