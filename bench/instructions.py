@@ -6,7 +6,7 @@ in one process on an embedded PostgreSQL (which runs natively, uncounted). Reque
 through the ASGI interface, so the count is the app's work (Litestar, middleware, handler, the database
 client), without the HTTP server and without load.
 
-    python -m bench.instructions [--requests 300]
+    python -m bench.instructions [--requests 300] [--lookup-only]
 
 Needs valgrind (Debian package ``valgrind``). Workloads, in one run:
   healthz   the public liveness route: Litestar's own cost of a request
@@ -51,7 +51,8 @@ from gateway.db.migrate import migrate
 from gateway.members.consortium_file import parse_consortium
 from gateway.members.service import sync_consortium
 
-WORKLOADS = ("healthz", "whoami", "create", "lookup5")
+APP_WORKLOADS = ("healthz", "whoami", "create")
+LOOKUP_WORKLOADS = ("lookup5",)
 LOOKUP_MEMBERS = 5
 LOOKUP_LEARNERS = 8
 ISSUER = "http://127.0.0.1:8000"
@@ -229,12 +230,15 @@ def _totals(path: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description="Instructions per request through the app (callgrind)")
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--lookup-only", action="store_true", help="count lookup5 only (a quicker run)")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)  # the member sites, as JSON
     args = parser.parse_args()
+    workloads = LOOKUP_WORKLOADS if args.lookup_only else APP_WORKLOADS + LOOKUP_WORKLOADS
     if args.child:
         with tempfile.TemporaryDirectory(prefix="cgw-instr-") as tmp:
             # the server's loop (granian picks uvloop)
-            uvloop.run(_app_child(args.requests, Path(tmp) / "app"))
+            if not args.lookup_only:
+                uvloop.run(_app_child(args.requests, Path(tmp) / "app"))
             uvloop.run(_lookup_child(args.requests, Path(tmp) / "lookup", _member_sites(args.child)))
         return
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
@@ -277,18 +281,19 @@ def main() -> None:
             str(sites),
             "--requests",
             str(args.requests),
+            *(["--lookup-only"] if args.lookup_only else []),
         ]
         done = subprocess.run(command, capture_output=True, text=True, timeout=1800)
         if done.returncode != 0:
             sys.exit(f"the counted run failed:\n{done.stderr[-3000:]}")
         dumps = sorted(Path(out).glob("callgrind.out.*"), key=lambda p: int(p.suffix[1:]))
-        if len(dumps) != len(WORKLOADS):
-            sys.exit(f"expected {len(WORKLOADS)} dumps, found {[p.name for p in dumps]}")
-        per_request = {w: _totals(p) / args.requests for w, p in zip(WORKLOADS, dumps, strict=True)}
+        if len(dumps) != len(workloads):
+            sys.exit(f"expected {len(workloads)} dumps, found {[p.name for p in dumps]}")
+        per_request = {w: _totals(p) / args.requests for w, p in zip(workloads, dumps, strict=True)}
     print(f"Instructions per request through the app (callgrind, {args.requests} serial requests each)")
     for workload, count in per_request.items():
-        ratio = count / per_request["healthz"]
-        print(f"  {workload:8} {count / 1000:9.1f} k   {ratio:5.1f}x healthz")
+        ratio = f"   {count / per_request['healthz']:5.1f}x healthz" if "healthz" in per_request else ""
+        print(f"  {workload:8} {count / 1000:9.1f} k{ratio}")
 
 
 if __name__ == "__main__":
