@@ -180,8 +180,13 @@ class MemberHttp:
 
     @staticmethod
     async def _read(response: aiohttp.ClientResponse, limit: int) -> bytes:
-        if response.content_length is not None and response.content_length > limit:
-            raise _TooLarge
+        length = response.content_length
+        if length is not None:
+            if length > limit:
+                raise _TooLarge
+            if "Content-Encoding" not in response.headers:
+                # The parser stops at the declared length, so the body is at most that: one read.
+                return await response.read()
         chunks: list[bytes] = []
         size = 0
         async for chunk in response.content.iter_chunked(64 * 1024):

@@ -6,12 +6,14 @@ Timing bounds are generous (a deadline plus a wide margin), so they fail only on
 
 from __future__ import annotations
 
+import gzip
 import socket
 import time
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
+from aiohttp import web
 from ooapi_sandbox_support import SHARED, Mint
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -164,6 +166,40 @@ async def test_oversized_body(sandbox: RunningSandbox, session: aiohttp.ClientSe
     with pytest.raises(MemberResponseInvalid) as caught:
         await small.list_catalogue(CatalogueFilters(), time.monotonic() + 10)
     assert caught.value.reason == "too-large"
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length", "chunked"])
+async def test_a_compressed_body_is_capped_after_decompression(
+    session: aiohttp.ClientSession, declared: bool
+) -> None:
+    # 1 MB of JSON that gzip makes ~1 kB: small on the wire, far over the cap once decompressed (R19).
+    page = b'{"pageNumber": 1, "hasNextPage": false, "items": []' + b" " * 1_000_000 + b"}"
+    packed = gzip.compress(page)
+
+    async def courses(request: web.Request) -> web.StreamResponse:
+        headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+        if declared:
+            return web.Response(body=packed, headers=headers)
+        response = web.StreamResponse(headers=headers)
+        await response.prepare(request)
+        await response.write(packed)  # no Content-Length: sent chunked
+        await response.write_eof()
+        return response
+
+    app = web.Application()
+    app.add_routes([web.get("/courses", courses)])
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        base_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        small = connector_for(base_url, session, "token", max_bytes=64 * 1024)
+        assert len(packed) < 64 * 1024
+        with pytest.raises(MemberResponseInvalid) as caught:
+            await small.list_catalogue(CatalogueFilters(), time.monotonic() + 10)
+        assert caught.value.reason == "too-large"
+    finally:
+        await runner.cleanup()
 
 
 @pytest.mark.parametrize(
