@@ -36,6 +36,7 @@ from gateway.db.pool import database_pool
 from gateway.db.startup import until_reachable
 from gateway.learners.bases import GroupedBases
 from gateway.learners.routes import LearnersController
+from gateway.lookup.margin import AnswerMargin
 from gateway.lookup.members import Federation
 from gateway.lookup.routes import CatalogueController, CredentialsController, LearnerCredentialsController
 from gateway.lookup.service import LookupService
@@ -134,6 +135,9 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
                 ),
                 bases=GroupedBases(
                     pool, acquire_timeout=settings.db_acquire_timeout, tracer=telemetry.tracer
+                ),
+                margin=AnswerMargin(
+                    floor=settings.lookup_answer_margin, ceiling=settings.lookup_answer_margin_max
                 ),
             )
             app.state.pathways = PathwaysService(

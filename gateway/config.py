@@ -62,9 +62,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     # Federated lookup (R25-R27): the overall deadline of a lookup (a client may ask for less with the
     # Request-Timeout-Ms header), and each member's reliability policy.
     lookup_deadline: Annotated[float, Meta(gt=0, le=30)] = 2.0
-    # Of a lookup's deadline, what is kept for the answer: members are cut off this much earlier (at most a
-    # tenth of the budget), so that the merged, audited answer is sent by the deadline rather than after it.
+    # Of a lookup's deadline, what is kept for the answer: members are cut off this much earlier, so that the
+    # merged, audited answer is sent by the deadline rather than after it. The margin is learnt from how long
+    # answers took after the cut-off (gateway.lookup.margin), from the floor up to the ceiling, and is never
+    # more than a tenth of the budget.
     lookup_answer_margin: Annotated[float, Meta(ge=0, le=1)] = 0.01
+    lookup_answer_margin_max: Annotated[float, Meta(ge=0, le=1)] = 0.05
     member_max_in_flight: Annotated[int, Meta(ge=1, le=1000)] = 32
     member_queue_wait: Annotated[float, Meta(ge=0, le=10)] = 0.25
     member_breaker_failures: Annotated[int, Meta(ge=1, le=1000)] = 5

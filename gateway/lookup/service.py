@@ -46,6 +46,7 @@ from gateway.federation.calls import Call
 from gateway.learners import store as learners
 from gateway.learners.bases import GroupedBases
 from gateway.learners.service import audit_entry
+from gateway.lookup.margin import AnswerMargin
 from gateway.lookup.members import Federation, MemberRuntime
 from gateway.lookup.models import (
     CatalogueItem,
@@ -96,6 +97,7 @@ class LookupService:
     tracer: Tracer
     audit: GroupedAudit
     bases: GroupedBases
+    margin: AnswerMargin
 
     def _db(self, principal: Principal) -> contextlib.AbstractAsyncContextManager[asyncpg.Connection]:
         """A pooled connection for one short step (never held across a fan-out), for the caller."""
@@ -178,6 +180,7 @@ class LookupService:
             elif key.kind == "esi":  # not linked there: the member may still know the learner by ESI
                 calls[member_id] = runtime.policy.bind(_find_and_fetch(runtime, key.value))
         result = await self._fan_out(runtimes, calls, deadline, chosen)
+        cut_off = time.monotonic() >= deadline
         discovered = {
             member: local
             for member, records in result.values.items()
@@ -194,7 +197,10 @@ class LookupService:
             details={"basis": basis.basis, "ref": str(basis.consent or basis.mobility), "answered": answered},
         )
         await self._audit_access(principal, entry, basis.learner, discovered)
-        return LearnerRecords(learner=key.value, records=_merge(result.values), result=result)
+        found = LearnerRecords(learner=key.value, records=_merge(result.values), result=result)
+        if cut_off:
+            self.margin.observe(time.monotonic() - deadline)
+        return found
 
     async def _audit_access(
         self, principal: Principal, entry: AuditEntry, learner: uuid.UUID, discovered: dict[str, str]
@@ -337,8 +343,7 @@ class LookupService:
     def _members_done_by(self, budget: float) -> float:
         """When the members' calls must be over: the answer is due ``budget`` from now, and the end of the
         budget (a tenth at most) is kept for composing, auditing and sending it (R25: remaining - margin)."""
-        margin = min(self.federation.settings.lookup_answer_margin, budget / 10)
-        return time.monotonic() + budget - margin
+        return time.monotonic() + budget - self.margin.margin(budget)
 
     def _select(self, runtimes: Mapping[str, MemberRuntime], members: Collection[str] | None) -> list[str]:
         known = set(runtimes) | set(self.federation.unconfigured)

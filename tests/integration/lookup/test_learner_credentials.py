@@ -13,6 +13,10 @@ import pytest
 from integration.lookup.conftest import CALLER, DEADLINE, ESI, HOME, OTHER, World
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from gateway.audit import AuditEntry
+from gateway.audit.grouped import GroupedAudit
+from gateway.lookup.service import LookupService
+
 PATH = f"/v1/learners/{ESI}/credentials"
 PURPOSE = {"purpose": "credit-transfer"}
 
@@ -197,6 +201,48 @@ async def test_the_answer_is_sent_by_the_deadline_with_the_margin_kept_for_it(wo
     # before the deadline.
     assert 450 - 30 <= body["elapsed_ms"] <= 450 + 30
     assert took < 0.5
+
+
+class _SlowCommits:
+    """The grouped audit with every commit ``delay`` seconds slower (a busy disk)."""
+
+    def __init__(self, inner: GroupedAudit, delay: float) -> None:
+        self.inner, self.delay = inner, delay
+
+    async def append(self, entry: AuditEntry) -> int:
+        await asyncio.sleep(self.delay)
+        return await self.inner.append(entry)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    # a breaker that stays closed: every lookup waits for the hung member until the cut-off
+    [{"lookup_answer_margin": 0.01, "lookup_answer_margin_max": 0.1, "member_breaker_failures": 100}],
+    indirect=True,
+)
+async def test_the_margin_grows_to_what_answering_after_the_cut_off_takes(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await world.consent()
+    headers = {**await world.token(world.caller), "Request-Timeout-Ms": "1000"}
+    service: LookupService = world.http.app.state.lookup
+    world.cluster.set_fault(OTHER, "hang")
+    # The first lookup remembers the caller's link (its answer reveals it) in a transaction of its own;
+    # after it, each lookup's audit entry goes through the grouped audit, made slow here.
+    await world.http.get(PATH, params=PURPOSE, headers=headers)
+    monkeypatch.setattr(service, "audit", _SlowCommits(service.audit, 0.06))
+    took: list[float] = []
+    for _ in range(4):
+        started = time.monotonic()
+        response = await world.http.get(PATH, params=PURPOSE, headers=headers)
+        took.append(time.monotonic() - started)
+        assert outcomes(response.json())[OTHER]["status"] == "timeout"
+    # First: members cut off by the margin learnt from a quick answer (~20 ms), the answer 60 ms after
+    # that: late. Then the margin learnt (RFC 6298's smoothed time plus four deviations, up to the 100 ms
+    # ceiling) covers the 60 ms, and the answer comes by the deadline.
+    assert took[0] > 1.0
+    assert took[-1] < 1.0
+    assert 0.06 <= service.margin.margin(1.0) <= 0.1
 
 
 async def test_an_erroring_member_keeps_its_problem_body(world: World) -> None:
