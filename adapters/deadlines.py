@@ -22,9 +22,8 @@ from types import TracebackType
 
 __all__ = ["deadline_timer"]
 
-_HELD: contextvars.ContextVar[tuple[asyncio.Task[object] | None, float]] = contextvars.ContextVar(
-    "held_deadline", default=(None, float("inf"))
-)
+_Held = tuple[asyncio.Task[object] | None, float]
+_HELD: contextvars.ContextVar[_Held] = contextvars.ContextVar("held_deadline", default=(None, float("inf")))
 
 
 class deadline_timer:
@@ -33,13 +32,12 @@ class deadline_timer:
     deadline, whose timer then ends it. ``clock`` must tick like ``time.monotonic`` (it is mapped onto the
     event loop's clock)."""
 
-    __slots__ = ("_clock", "_deadline", "_timeout", "_token")
+    __slots__ = ("_armed", "_clock", "_deadline")
 
     def __init__(self, deadline: float, clock: Callable[[], float] = time.monotonic) -> None:
         self._deadline = deadline
         self._clock = clock
-        self._timeout: asyncio.Timeout | None = None
-        self._token: contextvars.Token[tuple[asyncio.Task[object] | None, float]] | None = None
+        self._armed: tuple[asyncio.Timeout, contextvars.Token[_Held]] | None = None  # when it has a timer
 
     async def __aenter__(self) -> deadline_timer:
         task = asyncio.current_task()
@@ -49,8 +47,7 @@ class deadline_timer:
         loop = asyncio.get_running_loop()
         timeout = asyncio.timeout_at(loop.time() + (self._deadline - self._clock()))
         await timeout.__aenter__()
-        self._timeout = timeout
-        self._token = _HELD.set((task, self._deadline))
+        self._armed = timeout, _HELD.set((task, self._deadline))
         return self
 
     async def __aexit__(
@@ -59,8 +56,8 @@ class deadline_timer:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._timeout is None:
+        if self._armed is None:
             return
-        if self._token is not None:
-            _HELD.reset(self._token)
-        await self._timeout.__aexit__(exc_type, exc, tb)  # raises TimeoutError when its timer fired
+        timeout, token = self._armed
+        _HELD.reset(token)
+        await timeout.__aexit__(exc_type, exc, tb)  # raises TimeoutError when its timer fired
