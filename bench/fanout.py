@@ -435,7 +435,7 @@ def main() -> None:
     parser.add_argument("--sample-ratio", type=float, default=0.1, help="production sampler ratio")
     parser.add_argument("--no-express-gateway", action="store_true")
     parser.add_argument("--express-gateway-dir", type=Path, default=EG_DIR)
-    parser.add_argument("--quick", action="store_true", help="N = 1, 5, 20; 3 s runs")
+    parser.add_argument("--quick", action="store_true", help="N = 1, 5, 20; 3 s runs (W2: 10 s)")
     args = parser.parse_args()
     if args.quick:
         args.members, args.duration = "1,5,20", 3.0
