@@ -183,7 +183,11 @@ async def test_a_hung_member_is_cut_at_the_deadline(world: World) -> None:
     assert outcomes(body)[OTHER]["status"] == "timeout"
     assert outcomes(body)[HOME]["status"] == "ok"
     assert {i["issuer"] for i in body["items"]} == {HOME, CALLER}
-    assert budget_ms - 50 <= body["elapsed_ms"] <= budget_ms + 50
+    # The budget counts from the lookup's start, so the hung member held the answer until its cut-off,
+    # the margin (a tenth of the budget at most) before the deadline; ``elapsed_ms`` is the fan-out's
+    # share of that, less the lawful-basis check before it (a first lookup on a busy machine: 300 ms).
+    assert budget_ms - 50 <= took * 1000
+    assert body["elapsed_ms"] <= budget_ms
     assert took < DEADLINE + 1.0  # never held to the server's default, let alone the member
 
 
@@ -197,10 +201,10 @@ async def test_the_answer_is_sent_by_the_deadline_with_the_margin_kept_for_it(wo
     took = time.monotonic() - started
     body = response.json()
     assert outcomes(body)[OTHER]["status"] == "timeout"
-    # Members were cut off at 500 - 50 ms (the margin, a tenth of the budget at most), the answer came
-    # before the deadline.
-    assert 450 - 30 <= body["elapsed_ms"] <= 450 + 30
-    assert took < 0.5
+    # Members were cut off at 500 - 50 ms from the lookup's start (the margin, a tenth of the budget at
+    # most), and the answer came before the deadline.
+    assert 450 - 30 <= took * 1000 < 500
+    assert body["elapsed_ms"] <= 450 + 30
 
 
 class _SlowCommits:
