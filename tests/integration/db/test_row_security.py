@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from db_helpers import row_counts
 from integration.auth.conftest import get_token, sync_text
 from integration.mobility.mobility_helpers import create, create_body
 from litestar.testing import AsyncTestClient
@@ -115,14 +116,10 @@ async def test_the_pool_works_as_the_application_role(
             )
             assert (role["name"], role["rolsuper"], role["rolbypassrls"]) == (APP_ROLE, False, False)
 
-            async def visible() -> tuple[int, int, int, int]:
-                row = await conn.fetchrow(
-                    "SELECT (SELECT count(*) FROM mobility_requests) AS requests,"
-                    " (SELECT count(*) FROM mobility_items) AS items,"
-                    " (SELECT count(*) FROM events) AS events,"
-                    " (SELECT count(*) FROM mobility_decisions) AS decisions"
+            async def visible() -> tuple[int, ...]:
+                return await row_counts(
+                    conn, "mobility_requests", "mobility_items", "events", "mobility_decisions"
                 )
-                return row["requests"], row["items"], row["events"], row["decisions"]
 
             assert await visible() == (0, 0, 0, 0)  # no institution named yet: nothing
             await work_for(conn, "uni-c.ac.uk")
