@@ -32,11 +32,8 @@ __all__ = [
 ]
 
 DISCOVERED = "gateway:esi-discovery"  # created_by of links the gateway found, not a member made
-ENSURE_LEARNER = """
-INSERT INTO learners (id, ref, kind) VALUES ($1, $2, $3)
-ON CONFLICT (ref) DO UPDATE SET ref = EXCLUDED.ref
-RETURNING id
-"""
+# Through the one function that may find a learner the caller has not linked yet (migration 0012).
+ENSURE_LEARNER = "SELECT gateway_enrol_learner($1, $2, $3)"
 FIND_LEARNER = "SELECT id FROM learners WHERE ref = $1"
 LEARNER_BY_LOCAL_ID = """
 SELECT l.id, l.ref FROM learner_links k JOIN learners l ON l.id = k.learner

@@ -41,6 +41,7 @@ from gateway.audit import AuditEntry, append
 from gateway.audit.grouped import GroupedAudit
 from gateway.auth.rfc9068 import Principal
 from gateway.db.deps import pooled
+from gateway.db.tenancy import ALL
 from gateway.federation import FanOutResult, MemberOutcome, fan_out
 from gateway.federation.calls import Call
 from gateway.learners import store as learners
@@ -99,10 +100,12 @@ class LookupService:
     bases: GroupedBases
     margin: AnswerMargin
 
-    def _db(self, principal: Principal) -> contextlib.AbstractAsyncContextManager[asyncpg.Connection]:
-        """A pooled connection for one short step (never held across a fan-out), for the caller."""
+    def _db(self, institution: str) -> contextlib.AbstractAsyncContextManager[asyncpg.Connection]:
+        """A pooled connection for one short step (never held across a fan-out), working for
+        ``institution``: the caller's, or ``ALL`` for what only the gateway may see across members (the
+        learner's links at other members: migration 0012)."""
         settings = self.federation.settings
-        return pooled(self.federation.pool, settings.db_acquire_timeout, principal.institution)
+        return pooled(self.federation.pool, settings.db_acquire_timeout, institution)
 
     # --- learners --------------------------------------------------------------------------------------
 
@@ -148,7 +151,7 @@ class LookupService:
         # each per batch); no connection is held across the fan-out, which other requests would need.
         basis = await self.bases.basis(key, principal.institution, purpose)
         if basis.learner is None and basis.mobility is not None:  # known so far only by the request
-            async with self._db(principal) as conn:
+            async with self._db(principal.institution) as conn:
                 basis = msgspec.structs.replace(basis, learner=await learners.ensure_learner(conn, key))
         resource = f"learners/{basis.learner or '-'}/credentials"
         if basis.learner is None or basis.basis is None:
@@ -196,21 +199,19 @@ class LookupService:
             purpose=purpose,
             details={"basis": basis.basis, "ref": str(basis.consent or basis.mobility), "answered": answered},
         )
-        await self._audit_access(principal, entry, basis.learner, discovered)
+        await self._audit_access(entry, basis.learner, discovered)
         found = LearnerRecords(learner=key.value, records=_merge(result.values), result=result)
         if cut_off:
             self.margin.observe(time.monotonic() - deadline)
         return found
 
-    async def _audit_access(
-        self, principal: Principal, entry: AuditEntry, learner: uuid.UUID, discovered: dict[str, str]
-    ) -> None:
+    async def _audit_access(self, entry: AuditEntry, learner: uuid.UUID, discovered: dict[str, str]) -> None:
         """The access's audit entry, with the links the members' answers revealed, if any, in one
         transaction; alone, the entry shares its statement and commit with concurrent lookups'."""
         if not discovered:
             await self.audit.append(entry)
             return
-        async with self._db(principal) as conn, conn.transaction():
+        async with self._db(ALL) as conn, conn.transaction():  # links at other members
             await learners.remember_links(conn, learner, discovered)
             await append(conn, entry)
 
@@ -240,7 +241,7 @@ class LookupService:
             raise _member_failure(outcome)
         if record is None:
             raise NotFound("the issuer has no awarded credential with this id", field="id")
-        async with self._db(principal) as conn:
+        async with self._db(ALL) as conn:  # the learner is found through the issuer's link
             basis = await self._basis_for_record(conn, principal, record, purpose)
             await append(
                 conn,
