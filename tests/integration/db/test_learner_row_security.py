@@ -178,3 +178,28 @@ async def test_consents_of_a_learner_the_member_has_not_linked_stay_hidden(
     assert shared.status_code == 200, shared.text
     assert sorted(c["id"] for c in shared.json()["items"]) == sorted([linked["a_shared"], linked["b_shared"]])
 
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE audit_entries SET outcome = 'denied'",
+        "DELETE FROM audit_entries",
+        "TRUNCATE audit_entries",
+        "UPDATE learner_consents SET purpose = 'admission'",
+        "DELETE FROM learner_consents",
+        "UPDATE learner_consent_withdrawals SET withdrawn_by_member = 'x'",
+        "DELETE FROM learner_consent_withdrawals",
+    ],
+)
+async def test_the_application_role_may_only_append_to_the_records(
+    linked: dict[str, str], database_url: str, settings: Settings, sql: str
+) -> None:
+    """R21/R22: refused by privilege (whatever the triggers do), even working for every member."""
+    pool = await connect_pool(database_url, settings)
+    try:
+        async with pool.acquire() as conn:
+            await work_for(conn, ALL)
+            with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
+                await conn.execute(sql)
+    finally:
+        await pool.close()
