@@ -137,10 +137,17 @@ async def link_learner(
 
 async def get_link(conn: asyncpg.Connection, principal: Principal, ref: str) -> Link:
     key = parse_learner_ref(ref)
-    learner = await store.find_learner(conn, key)
-    found = None if learner is None else await store.get_link(conn, learner, principal.institution)
-    if learner is None or found is None:
-        raise NotFound("your institution has no link for this learner", field="ref")
+    async with conn.transaction():
+        learner = await store.find_learner(conn, key)
+        found = None if learner is None else await store.get_link(conn, learner, principal.institution)
+        if learner is None or found is None:
+            raise NotFound("your institution has no link for this learner", field="ref")
+        await append(
+            conn,
+            audit_entry(
+                principal, learner, action="learner.link.read", resource="learners/link", outcome="ok"
+            ),
+        )
     return Link(learner=key.value, member=principal.institution, local_id=found[0], created_at=found[1])
 
 

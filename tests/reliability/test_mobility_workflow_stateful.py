@@ -19,8 +19,7 @@ import uuid
 from typing import Any
 
 import asyncpg
-import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
@@ -28,16 +27,13 @@ from hypothesis.stateful import (
     invariant,
     precondition,
     rule,
-    run_state_machine_as_test,
 )
 from integration.mobility.mobility_helpers import approve_all, create_body
 from litestar.testing import TestClient
 from oauth_helpers import MemberClient
+from reliability.conftest import run_machine, sync_bearer
 
-from gateway.app import create_app
 from gateway.audit import verify
-from gateway.config import Settings
-from gateway.telemetry import Telemetry
 
 # R31 asks for >= 500 programs: MOBILITY_STATEFUL_EXAMPLES=500 (about 2 minutes here); the suite runs fewer.
 EXAMPLES = int(os.environ.get("MOBILITY_STATEFUL_EXAMPLES", "120"))
@@ -259,17 +255,13 @@ def run_workflow_machine(
                 assert report.ok, report
 
     try:
-        run_state_machine_as_test(
+        # MOBILITY_STATEFUL_RANDOM=1 explores new programs.
+        run_machine(
             Workflow,
-            settings=settings(
-                max_examples=EXAMPLES,
-                # The same programs every run, so the coverage check below cannot pass or fail by chance;
-                # MOBILITY_STATEFUL_RANDOM=1 explores new ones.
-                derandomize=not os.environ.get("MOBILITY_STATEFUL_RANDOM"),
-                stateful_step_count=20,
-                deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-            ),
+            examples=EXAMPLES,
+            steps=20,
+            explore=bool(os.environ.get("MOBILITY_STATEFUL_RANDOM")),
+            also_suppress=(HealthCheck.filter_too_much,),
         )
     finally:
         loop.run_until_complete(conn.close())
@@ -282,21 +274,11 @@ def asyncio_json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-@pytest.fixture
-def sync_client(settings: Settings, telemetry: Telemetry, tenants: str) -> Any:
-    with TestClient(create_app(settings, telemetry=telemetry)) as client:
-        yield client
-
-
-def _token(client: TestClient[Any], member: MemberClient) -> dict[str, str]:
-    response = client.post("/oauth/token", data=member.token_form())
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
 def test_workflow_keeps_its_invariants(
     sync_client: TestClient[Any], uni_a: MemberClient, uni_b: MemberClient, database_url: str
 ) -> None:
     REACHED.clear()
-    run_workflow_machine(sync_client, _token(sync_client, uni_b), _token(sync_client, uni_a), database_url)
+    run_workflow_machine(
+        sync_client, sync_bearer(sync_client, uni_b), sync_bearer(sync_client, uni_a), database_url
+    )
     assert set(REACHED) | {"submitted"} == REACHABLE, REACHED
