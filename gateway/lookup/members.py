@@ -38,10 +38,24 @@ from gateway.federation import Bulkhead, CircuitBreaker, MemberPolicy, RetryBudg
 from gateway.outbound.fetch import OutboundPolicy, SafeFetcher, canonical_origin
 from gateway.outbound.oauth_client import AssertionKey, MemberOAuthClient, MemberOAuthConfig
 
-__all__ = ["Federation", "MemberRuntime"]
+__all__ = ["Federation", "MemberRuntime", "member_session"]
 
 _log = logging.getLogger(__name__)
 _SESSION_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=5.0)  # deadlines bound each call instead
+
+
+def member_session(limit: int) -> aiohttp.ClientSession:
+    """The one session of a member's registry calls, ``limit`` connections at most.
+
+    No cookie jar: a cookie a member sets while answering one caller's lookup must not go back to it with
+    the next caller's (counted by ``bench.instructions``, the two jars cost the same on a call)."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=limit, limit_per_host=limit),
+        cookie_jar=aiohttp.DummyCookieJar(),
+        timeout=_SESSION_TIMEOUT,
+        trust_env=False,
+    )
+
 
 LOAD_MEMBERS = """
 SELECT id, name, country, framework_id, connector_id, connector_settings, endpoints, status
@@ -148,11 +162,7 @@ class Federation:
         if factory is None:
             raise ValueError(f"connector {member.connector.id!r} is not installed")
         limit = self.settings.member_max_in_flight
-        session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=limit, limit_per_host=limit),
-            timeout=_SESSION_TIMEOUT,
-            trust_env=False,
-        )
+        session = member_session(limit)
         fetcher: SafeFetcher | None = None
         oauth: MemberOAuthClient | None = None
         try:
