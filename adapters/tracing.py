@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import contextlib
 from contextlib import AbstractContextManager
+from typing import Any
 
+from opentelemetry import context, propagate
 from opentelemetry.trace import Span, SpanKind, Tracer, get_current_span
 from opentelemetry.util.types import Attributes
 
-__all__ = ["child_span", "sampled_out"]
+__all__ = ["child_span", "inject_current", "sampled_out"]
 
 
 def sampled_out() -> Span | None:
@@ -49,3 +51,34 @@ def child_span(
         record_exception=record_exception,
         set_status_on_exception=set_status_on_exception,
     )
+
+
+class _Injected:
+    """The propagation headers of the last context injected, with what they were made from.
+
+    The member calls of one sampled-out lookup all run in one context (``child_span`` starts no span of
+    their own), so they carry the same headers: formatting them once instead of per call saved ~33k
+    instructions a call. Contexts are immutable, and the one held here cannot be collected and its id
+    reused, so the same object means the same headers (with the same propagator)."""
+
+    __slots__ = ("context", "headers", "propagator")
+
+    def __init__(self) -> None:
+        self.context: Any = None
+        self.propagator: Any = None
+        self.headers: dict[str, str] = {}
+
+
+_LAST = _Injected()
+
+
+def inject_current(carrier: dict[str, str]) -> None:
+    """``opentelemetry.propagate.inject(carrier)``, made once per context rather than once per call."""
+    current = context.get_current()
+    propagator = propagate.get_global_textmap()
+    last = _LAST
+    if current is not last.context or propagator is not last.propagator:
+        headers: dict[str, str] = {}
+        propagator.inject(headers, context=current)
+        last.context, last.propagator, last.headers = current, propagator, headers
+    carrier.update(last.headers)

@@ -25,13 +25,12 @@ from urllib.parse import quote
 import aiohttp
 import msgspec
 from opentelemetry import trace
-from opentelemetry.propagate import inject
 from opentelemetry.trace import Tracer
 from yarl import URL
 
 from adapters.connectors.ooapi.schema import Problem
 from adapters.deadlines import deadline_timer
-from adapters.tracing import child_span
+from adapters.tracing import child_span, inject_current
 from contracts.connectors import TokenProvider
 from contracts.errors import (
     MemberCallError,
@@ -159,7 +158,7 @@ class MemberHttp:
             kind=trace.SpanKind.CLIENT,
             attributes={"http.request.method": "GET", "url.template": route, "member": self.member_id},
         ) as span:
-            inject(headers)
+            inject_current(headers)
             remaining = max(0.0, deadline - time.monotonic())
             headers[BUDGET_HEADER] = str(int(remaining * 1000))
             async with self._session.get(
