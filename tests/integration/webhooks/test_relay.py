@@ -53,6 +53,11 @@ async def _until(check: Callable[[], Any], within: float = 10.0) -> None:
         await asyncio.sleep(0.05)
 
 
+def _settled(rows: list[asyncpg.Record]) -> bool:
+    """Every delivery's outcome recorded (none still pending or in flight)."""
+    return bool(rows) and all(r["state"] != "pending" for r in rows)
+
+
 async def _deliveries(database_url: str) -> list[asyncpg.Record]:
     conn = await asyncpg.connect(database_url)
     try:
@@ -88,6 +93,8 @@ async def test_every_event_reaches_both_members_signed(
         assert set(first) == {"type", "id", "timestamp", "request_id", "version"}
         assert first["request_id"] == rid
         assert not receiver.rejected
+    # A receiver holds a delivery before the relay has its answer and records it: wait for the records.
+    await _until_async(_settled, lambda: _deliveries(database_url))
     rows = await _deliveries(database_url)
     assert [(r["state"], r["attempts"]) for r in rows] == [("delivered", 1)] * 6
 
@@ -101,6 +108,7 @@ async def test_retries_with_backoff_then_delivers(
     home_receiver.status = lambda: next(answers, 204)
     await create(client, await auth(client, uni_b), create_body())
     await _until(lambda: len(home_receiver.accepted) == 1)
+    await _until_async(_settled, lambda: _deliveries(database_url))
     rows = {r["member"]: r for r in await _deliveries(database_url)}
     assert rows["uni-b.ac.uk"]["attempts"] == 4
     assert rows["uni-b.ac.uk"]["state"] == "delivered"
