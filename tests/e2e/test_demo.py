@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -104,6 +105,14 @@ class Demo:
             if line.strip().startswith(starts_with):
                 return line.strip()
         raise AssertionError(f"no line starting with {starts_with!r}")
+
+    def stopped_output(self, detail: str, lines: int = 80) -> str:
+        """``detail``, then the last ``lines`` of what the demo printed (it is stopped to read them): for the
+        message of an assertion that failed."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.stop()
+        printed = self.proc.stdout.read() if self.proc.stdout else ""
+        return detail + "\n--- the demo's output:\n" + "\n".join(printed.splitlines()[-lines:])
 
     def stop(self) -> int:
         if self.proc.poll() is None:

@@ -39,7 +39,7 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
 def test_the_demo_learner_is_found_at_three_members(demo: Demo) -> None:
     token = demo.token("lakeside-college.edu")
     response = httpx.get(demo.base + LOOKUP, headers={"Authorization": f"Bearer {token}"}, timeout=10)
-    assert response.status_code == 200, response.text
+    assert response.status_code == 200, demo.stopped_output(response.text)
     body = response.json()
     assert [m["status"] for m in body["members"]] == ["ok"] * 5, [
         (m["reason"], m["problem"]) for m in body["members"]
