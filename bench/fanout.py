@@ -195,12 +195,14 @@ class Client:
         return self.bench.toml(SCOPES)
 
 
-def _client(member: str) -> Client:
+def member_client(member: str) -> Client:
+    """A member's bench client (Ed25519, private_key_jwt)."""
     key = OKPKey.generate_key("Ed25519", parameters={"kid": "bench", "alg": "Ed25519"}, private=True)
     return Client(member, BenchClient(client_id=f"{member}:bench", alg="Ed25519", key=key))
 
 
-def _consortium(sites: list[MemberSite], clients: dict[str, Client]) -> str:
+def consortium_for(sites: list[MemberSite], clients: dict[str, Client]) -> str:
+    """The consortium file of the mock members, each on the OOAPI connector, with its clients."""
     parts = ['[consortium]\nid = "bench-fanout"\nname = "Bench fan-out"\n']
     for site in sites:
         member = site.spec.member_id
@@ -292,12 +294,12 @@ def lookup_gateway(
     the learner linked (at the home member, or at every healthy member) and consenting to the caller."""
     healthy = [s for s in sites if s.spec.kind == "ok"]
     caller = healthy[-1].spec.member_id
-    clients = {s.spec.member_id: _client(s.spec.member_id) for s in healthy}
+    clients = {s.spec.member_id: member_client(s.spec.member_id) for s in healthy}
     with tempfile.TemporaryDirectory(prefix="cgw-bench-fanout-") as tmp:
         data = Path(tmp)
         port = free_port()
         consortium = data / "consortium.toml"
-        consortium.write_text(_consortium(sites, clients))
+        consortium.write_text(consortium_for(sites, clients))
         bench_env = {"GATEWAY_LOG_LEVEL": "ERROR", "GATEWAY_OUTBOUND_ALLOW_LOOPBACK": "true", **env}
         with serving(
             data,

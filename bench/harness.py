@@ -106,8 +106,13 @@ class Gateway:
         return f"postgresql://postgres@/postgres?host={self.data_dir / 'postgres'}"
 
     def cpu_seconds(self) -> float:
-        """utime + stime of the gateway's process tree (parent and workers)."""
-        return process_cpu_seconds(self.proc.pid)
+        """utime + stime of the gateway's process tree (parent and workers) and of its embedded PostgreSQL,
+        which runs as a daemon of its own (not a child of the gateway): found by its ``postmaster.pid``."""
+        total = process_cpu_seconds(self.proc.pid)
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            postmaster = int((self.data_dir / "postgres" / "postmaster.pid").read_text().split()[0])
+            total += process_cpu_seconds(postmaster)
+        return total
 
 
 def process_cpu_seconds(root: int) -> float:

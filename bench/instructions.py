@@ -15,6 +15,8 @@ Needs valgrind (Debian package ``valgrind``). Workloads, in one run:
   lookup5   W1's federated lookup at N = 5: the lawful-basis check, five member calls over aiohttp to
             nginx mock members (bench.nginx_members: run natively, not counted), the mapping, the merge
             and the access-audit entry; tracing as with no exporter (spans made, none recorded)
+  aiohttp5  the floor of lookup5's member calls: the same five GETs of a learner's associations with
+            aiohttp alone (a session per member, concurrent, each body decoded), nothing else
 """
 
 from __future__ import annotations
@@ -33,16 +35,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import asyncpg
 import msgspec
 import uvloop
 
 from adapters.connectors.sandbox import SharedLearner
-from bench.fanout import FRAMEWORKS, HOME, PURPOSE, _client, _consortium, esis, ok_id
+from bench.fanout import FRAMEWORKS, HOME, PURPOSE, consortium_for, esis, member_client, ok_id
 from bench.harness import BenchClient, consortium_toml, new_client
 from bench.mobility import CREATE, HOST
 from bench.mobility import HOME as MOBILITY_HOME
-from bench.nginx_members import MemberSite, MemberSpec, nginx_members
+from bench.nginx_members import PAGE_QUERY, MemberSite, MemberSpec, nginx_members
 from bench.tokens import _bodies
 from gateway.app import create_app
 from gateway.config import Settings
@@ -52,11 +55,12 @@ from gateway.members.consortium_file import parse_consortium
 from gateway.members.service import sync_consortium
 
 APP_WORKLOADS = ("healthz", "whoami", "create")
-LOOKUP_WORKLOADS = ("lookup5",)
+LOOKUP_WORKLOADS = ("lookup5", "aiohttp5")
 LOOKUP_MEMBERS = 5
 LOOKUP_LEARNERS = 8
 ISSUER = "http://127.0.0.1:8000"
 _TOKEN = msgspec.json.Decoder(dict[str, Any])
+_BODY = msgspec.json.Decoder()
 
 
 def _scope(method: str, target: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
@@ -175,10 +179,10 @@ async def _app_child(requests: int, data: Path) -> None:
 
 async def _lookup_child(requests: int, data: Path, sites: list[MemberSite]) -> None:
     """W1 at N = 5: each learner linked at every member and consenting to the caller (as bench.fanout)."""
-    clients = {s.spec.member_id: _client(s.spec.member_id) for s in sites}
+    clients = {s.spec.member_id: member_client(s.spec.member_id) for s in sites}
     caller = sites[-1].spec.member_id
     learners = list(sites[0].person_ids)
-    async with _running(_consortium(sites, clients), data, outbound_allow_loopback=True) as http:
+    async with _running(consortium_for(sites, clients), data, outbound_allow_loopback=True) as http:
         bearers = {member: await _bearer(http, client.bench) for member, client in clients.items()}
         json_of = {member: [*b, (b"content-type", b"application/json")] for member, b in bearers.items()}
         until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).isoformat()
@@ -209,6 +213,36 @@ async def _lookup_child(requests: int, data: Path, sites: list[MemberSite]) -> N
             assert len(answer["items"]) == sites[0].awarded * len(sites), len(answer["items"])
 
         await _count("lookup5", requests, lookup)
+    async with contextlib.AsyncExitStack() as stack:
+        sessions = [await stack.enter_async_context(aiohttp.ClientSession()) for _ in sites]
+        await _count("aiohttp5", requests, _bare_fan_out(sessions, sites, learners))
+
+
+def _bare_fan_out(
+    sessions: list[aiohttp.ClientSession], sites: list[MemberSite], learners: list[str]
+) -> Callable[[int], Awaitable[None]]:
+    """lookup5's member GETs with nothing around them: a session per member."""
+    headers = {"Authorization": "Bearer x", "Accept": "application/json"}
+    query = f"{PAGE_QUERY}&expand=course_offering"
+
+    async def get(session: aiohttp.ClientSession, url: str) -> None:
+        async with session.get(url, headers=headers) as response:
+            assert response.status == 200, response.status
+            _BODY.decode(await response.read())
+
+    async def fan_out(i: int) -> None:
+        esi = learners[i % len(learners)]
+        await asyncio.gather(
+            *(
+                get(
+                    session,
+                    f"{site.base_url}/persons/{site.person_ids[esi]}/course-offering-associations?{query}",
+                )
+                for session, site in zip(sessions, sites, strict=True)
+            )
+        )
+
+    return fan_out
 
 
 def _member_sites(path: Path) -> list[MemberSite]:
@@ -291,8 +325,10 @@ def main() -> None:
             sys.exit(f"expected {len(workloads)} dumps, found {[p.name for p in dumps]}")
         per_request = {w: _totals(p) / args.requests for w, p in zip(workloads, dumps, strict=True)}
     print(f"Instructions per request through the app (callgrind, {args.requests} serial requests each)")
+    floors = {"lookup5": "aiohttp5", "whoami": "healthz", "create": "healthz"}
     for workload, count in per_request.items():
-        ratio = f"   {count / per_request['healthz']:5.1f}x healthz" if "healthz" in per_request else ""
+        floor = floors.get(workload)
+        ratio = f"   {count / per_request[floor]:5.2f}x {floor}" if floor in per_request else ""
         print(f"  {workload:8} {count / 1000:9.1f} k{ratio}")
 
 
