@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from integration.lookup.conftest import CALLER, DEADLINE, ESI, HOME, OTHER, World
+from integration.lookup.conftest import CALLER, ESI, HOME, OTHER, World
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from gateway.audit import AuditEntry
@@ -186,9 +186,8 @@ async def test_a_hung_member_is_cut_at_the_deadline(world: World) -> None:
     # The budget counts from the lookup's start, so the hung member held the answer until its cut-off,
     # the margin (a tenth of the budget at most) before the deadline; ``elapsed_ms`` is the fan-out's
     # share of that, less the lawful-basis check before it (a first lookup on a busy machine: 300 ms).
-    assert budget_ms - 50 <= took * 1000
+    assert budget_ms - 50 <= took * 1000 <= budget_ms + 50  # at the deadline +- 50 ms (issue 5)
     assert body["elapsed_ms"] <= budget_ms
-    assert took < DEADLINE + 1.0  # never held to the server's default, let alone the member
 
 
 @pytest.mark.parametrize("settings", [{"lookup_answer_margin": 0.1}], indirect=True)
