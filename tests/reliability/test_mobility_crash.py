@@ -34,7 +34,9 @@ from gateway.webhooks.standard_webhooks import WebhookVerifier
 
 pytestmark = pytest.mark.e2e
 
-REQUESTS = 40  # x 3 operations (create, review, decide)
+REQUESTS = 40  # at least, x 3 operations (create, review, decide)
+MAX_REQUESTS = 600  # a bound: 70 s of faults at PACE, and the test must end within 90 s
+PACE = 1.0  # seconds between one client's requests while the faults go on
 CLIENTS = 8
 KILLS = 20
 DATABASE_CRASHES = 5
@@ -93,12 +95,32 @@ async def _during_outage(http: httpx.AsyncClient, member: Member) -> str:
     return str(response.json()["type"])
 
 
+class Plan:
+    """The requests' numbers, handed out while the faults go on (paced, so that a fast machine does not
+    finish its work before them) and until at least ``REQUESTS`` were: the load spans the faults however
+    fast the machine is."""
+
+    def __init__(self) -> None:
+        self.issued = 0
+        self.faults_over = False
+
+    async def next(self) -> int | None:
+        if self.issued >= REQUESTS:
+            if self.faults_over or self.issued >= MAX_REQUESTS:
+                return None
+            await asyncio.sleep(PACE)
+            if self.faults_over:
+                return None
+        self.issued += 1
+        return self.issued - 1
+
+
 async def _workload(
-    home: Member, host: Member, plan: list[int], done: dict[int, str], unavailable: list[str]
+    home: Member, host: Member, plan: Plan, done: dict[int, str], unavailable: list[str]
 ) -> None:
     body = create_body()
     async with httpx.AsyncClient(timeout=5) as http:
-        for index in plan:
+        while (index := await plan.next()) is not None:
             keys = [f"crash-{index}-{step}" for step in ("create", "review", "decide")]
             created = await _until_acknowledged(
                 http, home, "/v1/mobility-requests", body, {"Idempotency-Key": keys[0]}, unavailable
@@ -165,8 +187,8 @@ async def test_kill_gateway_relay_and_database(own_database: OwnDatabase, tmp_pa
         await home.headers(probe)  # a token while the database is up
         done: dict[int, str] = {}
         unavailable: list[str] = []
-        plans = [list(range(i, REQUESTS, CLIENTS)) for i in range(CLIENTS)]
-        load = asyncio.gather(*(_workload(home, host, plan, done, unavailable) for plan in plans))
+        plan = Plan()
+        load = asyncio.gather(*(_workload(home, host, plan, done, unavailable) for _ in range(CLIENTS)))
         rng = random.Random(33)
         kills = {"gateway": 0, "relay": 0}
         # 20 kills of a process and 5 database crashes, in a random order.
@@ -191,6 +213,8 @@ async def test_kill_gateway_relay_and_database(own_database: OwnDatabase, tmp_pa
             else:
                 relay.kill()
                 relay.start()
+        assert not load.done(), "the clients ended their work before the faults did"
+        plan.faults_over = True
         await asyncio.wait_for(load, timeout=60)
         assert min(kills.values()) > 0, kills
         assert sum(kills.values()) == KILLS
@@ -201,18 +225,20 @@ async def test_kill_gateway_relay_and_database(own_database: OwnDatabase, tmp_pa
 
         conn = await asyncpg.connect(database_url)
         # Every request acknowledged, once; every change recorded once, with its audit entry and event.
-        assert len(done) == REQUESTS
-        assert len(set(done.values())) == REQUESTS
+        requests = plan.issued
+        assert REQUESTS <= requests < MAX_REQUESTS
+        assert len(done) == requests
+        assert len(set(done.values())) == requests
         rows = await conn.fetch("SELECT id::text AS id, state, version FROM mobility_requests")
         assert sorted(r["id"] for r in rows) == sorted(done.values())
         assert {(r["state"], r["version"]) for r in rows} == {("decided", 3)}
-        assert await conn.fetchval("SELECT count(*) FROM mobility_decisions") == REQUESTS
-        assert await conn.fetchval("SELECT count(*) FROM events") == 3 * REQUESTS
-        assert await conn.fetchval("SELECT count(*) FROM audit_entries") == 3 * REQUESTS
-        assert await conn.fetchval("SELECT count(*) FROM idempotency_keys") == 3 * REQUESTS
+        assert await conn.fetchval("SELECT count(*) FROM mobility_decisions") == requests
+        assert await conn.fetchval("SELECT count(*) FROM events") == 3 * requests
+        assert await conn.fetchval("SELECT count(*) FROM audit_entries") == 3 * requests
+        assert await conn.fetchval("SELECT count(*) FROM idempotency_keys") == 3 * requests
         report = await verify(conn)
         assert report.ok, report
-        assert report.streams == REQUESTS
+        assert report.streams == requests
 
         # Every event reaches both members at least once; each receiver processes each event once.
         event_ids = {str(r["id"]) for r in await conn.fetch("SELECT id FROM events")}
