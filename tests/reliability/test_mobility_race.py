@@ -8,7 +8,8 @@ import asyncio
 from typing import Any
 
 import asyncpg
-from integration.mobility.mobility_helpers import act, approve_all, auth, create, create_body
+from integration.auth.conftest import bearer
+from integration.mobility.mobility_helpers import act, approve_all, create, create_body
 from litestar.testing import AsyncTestClient
 from oauth_helpers import MemberClient
 
@@ -27,7 +28,7 @@ def _reject(body: dict[str, Any], registrar: str) -> dict[str, Any]:
 async def test_two_registrars_one_decision(
     client: AsyncTestClient[Any], uni_a: MemberClient, uni_b: MemberClient, database_url: str
 ) -> None:
-    home, host = await auth(client, uni_b), await auth(client, uni_a)
+    home, host = await bearer(client, uni_b), await bearer(client, uni_a)
     body = create_body()
     conn = await asyncpg.connect(database_url)
     wins = {"reg-approve": 0, "reg-reject": 0}

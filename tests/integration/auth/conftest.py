@@ -62,3 +62,8 @@ async def get_token(client: AsyncTestClient[Any], member: MemberClient, **extra:
     assert response.status_code == 200, response.text
     token: str = response.json()["access_token"]
     return token
+
+
+async def bearer(client: AsyncTestClient[Any], member: MemberClient) -> dict[str, str]:
+    """The ``Authorization`` header of a fresh access token for ``member``."""
+    return {"Authorization": f"Bearer {await get_token(client, member)}"}

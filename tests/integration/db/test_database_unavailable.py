@@ -11,7 +11,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from integration.auth.conftest import get_token
+from integration.auth.conftest import bearer
 from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.testing import AsyncTestClient
@@ -130,7 +130,7 @@ async def test_other_database_errors_stay_500(app_client: AsyncTestClient[Any]) 
 async def test_the_gateway_recovers_when_the_server_cut_every_connection(
     client: AsyncTestClient[Any], uni_a: MemberClient, database_url: str
 ) -> None:
-    headers = {"Authorization": f"Bearer {await get_token(client, uni_a)}"}
+    headers = await bearer(client, uni_a)
     assert (await client.get("/v1/mobility-requests", headers=headers)).status_code == 200
     admin = await asyncpg.connect(database_url)
     try:

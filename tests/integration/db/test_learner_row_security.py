@@ -11,7 +11,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from integration.auth.conftest import get_token
+from integration.auth.conftest import bearer
 from litestar.testing import AsyncTestClient
 from oauth_helpers import MemberClient
 
@@ -29,10 +29,6 @@ ONLY_A = esi_urn(A, "only-a-2")
 
 def _stored(ref: str) -> str:
     return parse_learner_ref(ref).value  # as the learners table holds it (normalised)
-
-
-async def _headers(client: AsyncTestClient[Any], member: MemberClient) -> dict[str, str]:
-    return {"Authorization": f"Bearer {await get_token(client, member)}"}
 
 
 async def _link(client: AsyncTestClient[Any], headers: dict[str, str], ref: str, local_id: str) -> None:
@@ -57,7 +53,7 @@ async def _consent(client: AsyncTestClient[Any], headers: dict[str, str], ref: s
 async def linked(client: AsyncTestClient[Any], uni_a: MemberClient, uni_b: MemberClient) -> dict[str, str]:
     """A links both learners and records a consent for each; B links the shared learner (the same one: its
     link finds the learner A enrolled, which B could not see before) and records one consent."""
-    a, b = await _headers(client, uni_a), await _headers(client, uni_b)
+    a, b = await bearer(client, uni_a), await bearer(client, uni_b)
     await _link(client, a, SHARED, "a-local-1")
     await _link(client, a, ONLY_A, "a-local-2")
     await _link(client, b, SHARED, "b-local-1")
@@ -148,7 +144,7 @@ async def test_a_link_read_without_its_member_predicate_still_shows_only_the_cal
     finally:
         await owner.close()
 
-    b = await _headers(client, uni_b)
+    b = await bearer(client, uni_b)
     mine = await client.get(f"/v1/learners/{SHARED}/link", headers=b)
     assert mine.status_code == 200, mine.text
     assert mine.json()["local_id"] == "b-local-1"
@@ -170,7 +166,7 @@ async def test_consents_of_a_learner_the_member_has_not_linked_stay_hidden(
         return True
 
     monkeypatch.setattr(store, "link_of", linked_anywhere)
-    b = await _headers(client, uni_b)
+    b = await bearer(client, uni_b)
     response = await client.get(f"/v1/learners/{ONLY_A}/consents", headers=b)
     assert response.status_code == 403, response.text
     assert response.json()["type"].endswith("learner-not-linked")

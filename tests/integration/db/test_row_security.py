@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 import pytest
 from db_helpers import row_counts
-from integration.auth.conftest import get_token, sync_text
+from integration.auth.conftest import bearer, sync_text
 from integration.mobility.mobility_helpers import create, create_body
 from litestar.testing import AsyncTestClient
 from oauth_helpers import MemberClient, consortium_toml
@@ -33,10 +33,6 @@ async def tenants(
     """The OAuth fixtures' two members, and a third that is party to nothing."""
     members = {"uni-a.ac.uk": [uni_a, reader], "uni-b.ac.uk": [uni_b], "uni-c.ac.uk": [uni_c]}
     return await sync_text(database_url, consortium_toml(members))
-
-
-async def _headers(client: AsyncTestClient[Any], member: MemberClient) -> dict[str, str]:
-    return {"Authorization": f"Bearer {await get_token(client, member)}"}
 
 
 def _without_institution_predicates(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -71,7 +67,7 @@ async def test_a_query_without_its_predicate_still_shows_nothing_of_others(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     body = create_body()
-    created = await create(client, await _headers(client, uni_b), body)
+    created = await create(client, await bearer(client, uni_b), body)
     _without_institution_predicates(monkeypatch)
 
     # Run as the tables' owner (not under the policies), the broken statement would hand uni-c the request.
@@ -82,7 +78,7 @@ async def test_a_query_without_its_predicate_still_shows_nothing_of_others(
     finally:
         await owner.close()
 
-    outsider = await _headers(client, uni_c)
+    outsider = await bearer(client, uni_c)
     listed = await client.get("/v1/mobility-requests", headers=outsider)
     assert listed.status_code == 200, listed.text
     assert listed.json()["items"] == []
@@ -93,7 +89,7 @@ async def test_a_query_without_its_predicate_still_shows_nothing_of_others(
 
     # The parties still see it, through the same broken statements.
     for member in (uni_a, uni_b):
-        headers = await _headers(client, member)
+        headers = await bearer(client, member)
         items = (await client.get("/v1/mobility-requests", headers=headers)).json()["items"]
         assert [r["id"] for r in items] == [created["id"]]
         one = await client.get(f"/v1/mobility-requests/{created['id']}", headers=headers)
@@ -105,7 +101,7 @@ async def test_the_pool_works_as_the_application_role(
     client: AsyncTestClient[Any], uni_b: MemberClient, database_url: str, settings: Settings
 ) -> None:
     body = create_body()
-    created = await create(client, await _headers(client, uni_b), body)
+    created = await create(client, await bearer(client, uni_b), body)
     request_id = uuid.UUID(created["id"])
     pool = await connect_pool(database_url, settings)
     try:

@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 import pytest
 from db_helpers import row_counts
-from integration.auth.conftest import get_token
+from integration.auth.conftest import bearer
 from litestar.testing import AsyncTestClient
 from oauth_helpers import MemberClient
 
@@ -55,7 +55,7 @@ async def _state(database_url: str) -> tuple[int, ...]:
 @pytest.fixture
 async def known(client: AsyncTestClient[Any], uni_a: MemberClient) -> str:
     """A links the learner and records a consent for B (for another purpose than B's routes ask); its id."""
-    a = {"Authorization": f"Bearer {await get_token(client, uni_a)}"}
+    a = await bearer(client, uni_a)
     linked = await client.put(f"/v1/learners/{KNOWN}/link", json={"local_id": "a-7"}, headers=a)
     assert linked.status_code == 201, linked.text
     recorded = await client.post(f"/v1/learners/{KNOWN}/consents", json=CONSENT, headers=a)
@@ -73,7 +73,7 @@ async def test_a_learner_another_member_linked_looks_unknown(
     path: str,
     body: dict[str, Any] | None,
 ) -> None:
-    b = {"Authorization": f"Bearer {await get_token(client, uni_b)}"}
+    b = await bearer(client, uni_b)
     before = await _state(database_url)
     answers = []
     for ref, consent in ((KNOWN, known), (UNKNOWN, str(uuid.uuid4())), (PSEUDONYM, known)):

@@ -6,9 +6,7 @@ import copy
 import uuid
 from typing import Any
 
-from integration.auth.conftest import get_token
 from litestar.testing import AsyncTestClient
-from oauth_helpers import MemberClient
 
 HOME, HOST = "uni-b.ac.uk", "uni-a.ac.uk"
 LEARNER = "urn:schac:personalUniqueCode:int:esi:uni-b.ac.uk:s1234"
@@ -77,10 +75,6 @@ def approve_all(body: dict[str, Any], registrar: str = "reg-1") -> dict[str, Any
 
 def key() -> str:
     return str(uuid.uuid4())
-
-
-async def auth(client: AsyncTestClient[Any], member: MemberClient) -> dict[str, str]:
-    return {"Authorization": f"Bearer {await get_token(client, member)}"}
 
 
 async def create(

@@ -10,8 +10,9 @@ from typing import Any
 
 import asyncpg
 import pytest
+from integration.auth.conftest import bearer
 from litestar.testing import AsyncTestClient
-from mobility_helpers import HOST, PSEUDONYM, act, approve_all, auth, create, create_body
+from mobility_helpers import HOST, PSEUDONYM, act, approve_all, create, create_body
 from oauth_helpers import MemberClient
 
 from gateway.audit import verify
@@ -46,7 +47,7 @@ async def all_expired(
     client: AsyncTestClient[Any], uni_a: MemberClient, uni_b: MemberClient, n: int
 ) -> dt.datetime:
     """``n`` decided requests; a moment after the last of their appeal windows has ended."""
-    home, host = await auth(client, uni_b), await auth(client, uni_a)
+    home, host = await bearer(client, uni_b), await bearer(client, uni_a)
     requests = [await decided(client, home, host) for _ in range(n)]
     return max(window_end(r) for r in requests) + dt.timedelta(seconds=1)
 
@@ -54,7 +55,7 @@ async def all_expired(
 async def test_a_decision_closes_once_its_appeal_window_has_ended(
     client: AsyncTestClient[Any], uni_a: MemberClient, uni_b: MemberClient, pool: asyncpg.Pool
 ) -> None:
-    home, host = await auth(client, uni_b), await auth(client, uni_a)
+    home, host = await bearer(client, uni_b), await bearer(client, uni_a)
     request = await decided(client, home, host)
     rid, ends = request["id"], window_end(request)
     assert ends - dt.datetime.fromisoformat(request["updated_at"]) == APPEAL_WINDOW
@@ -104,7 +105,7 @@ async def test_a_decision_closes_once_its_appeal_window_has_ended(
 async def test_only_decisions_past_their_window_close(
     client: AsyncTestClient[Any], uni_a: MemberClient, uni_b: MemberClient, pool: asyncpg.Pool
 ) -> None:
-    home, host = await auth(client, uni_b), await auth(client, uni_a)
+    home, host = await bearer(client, uni_b), await bearer(client, uni_a)
     first = await decided(client, home, host)
     later = await decided(client, home, host)
     appealed = await decided(client, home, host)

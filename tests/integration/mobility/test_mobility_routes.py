@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 import asyncpg
+from integration.auth.conftest import bearer
 from litestar.testing import AsyncTestClient
 from mobility_helpers import (
     HOME,
@@ -16,7 +17,6 @@ from mobility_helpers import (
     PSEUDONYM,
     act,
     approve_all,
-    auth,
     create,
     create_body,
     key,
@@ -33,7 +33,7 @@ PROBLEM = "urn:consortium-gateway:problem:"
 async def test_request_from_submission_to_closure(
     client: AsyncTestClient[Any], uni_a: MemberClient, uni_b: MemberClient, database_url: str
 ) -> None:
-    home, host = await auth(client, uni_b), await auth(client, uni_a)
+    home, host = await bearer(client, uni_b), await bearer(client, uni_a)
     body = create_body(2, learner=PSEUDONYM)
     created = await create(client, home, body)
     rid = created["id"]
@@ -142,7 +142,7 @@ async def test_request_from_submission_to_closure(
 async def test_conditional_changes(
     client: AsyncTestClient[Any], uni_a: MemberClient, uni_b: MemberClient
 ) -> None:
-    home, host = await auth(client, uni_b), await auth(client, uni_a)
+    home, host = await bearer(client, uni_b), await bearer(client, uni_a)
     rid = (await create(client, home, create_body()))["id"]
     path = f"/v1/mobility-requests/{rid}/review"
     missing = await client.post(path, json={"registrar": "r1"}, headers=host)
@@ -172,7 +172,7 @@ async def test_conditional_changes(
 async def test_decision_must_cover_every_item_consistently(
     client: AsyncTestClient[Any], uni_a: MemberClient, uni_b: MemberClient, database_url: str
 ) -> None:
-    home, host = await auth(client, uni_b), await auth(client, uni_a)
+    home, host = await bearer(client, uni_b), await bearer(client, uni_a)
     body = create_body(2)
     rid = (await create(client, home, body))["id"]
     await act(client, host, rid, "review", {"registrar": "r1"}, 1)
@@ -209,7 +209,7 @@ async def test_decision_must_cover_every_item_consistently(
 async def test_bad_creations_are_problems_and_write_nothing(
     client: AsyncTestClient[Any], uni_a: MemberClient, uni_b: MemberClient, database_url: str
 ) -> None:
-    home = await auth(client, uni_b)
+    home = await bearer(client, uni_b)
     cases: list[tuple[dict[str, Any], int, str]] = [
         (create_body(learner="not-a-learner"), 400, "learner"),
         (create_body() | {"host_member": HOME}, 400, "host_member"),
@@ -244,7 +244,7 @@ async def test_idempotency_keys(
     client: AsyncTestClient[Any], uni_a: MemberClient, uni_b: MemberClient
 ) -> None:
     """R29: missing 400; same key and body replays the same bytes; another body 422; keys are per client."""
-    home, host = await auth(client, uni_b), await auth(client, uni_a)
+    home, host = await bearer(client, uni_b), await bearer(client, uni_a)
     body = create_body()
     missing = await client.post("/v1/mobility-requests", json=body, headers=home)
     assert missing.status_code == 400
@@ -293,7 +293,7 @@ async def test_concurrent_identical_creations_have_one_effect(
     client: AsyncTestClient[Any], uni_b: MemberClient, database_url: str
 ) -> None:
     """R29: 20 concurrent identical requests -> exactly 1 effect, the rest 409 or the replayed response."""
-    home = await auth(client, uni_b)
+    home = await bearer(client, uni_b)
     body, k = create_body(), key()
     responses = await asyncio.gather(
         *(
@@ -322,7 +322,7 @@ async def test_concurrent_identical_creations_have_one_effect(
 async def test_queue_filters_and_pagination(
     client: AsyncTestClient[Any], uni_a: MemberClient, uni_b: MemberClient
 ) -> None:
-    home, host = await auth(client, uni_b), await auth(client, uni_a)
+    home, host = await bearer(client, uni_b), await bearer(client, uni_a)
     ids = [(await create(client, home, create_body()))["id"] for _ in range(5)]
     await act(client, host, ids[0], "review", {"registrar": "reg-1"}, 1)
     await act(client, host, ids[1], "review", {"registrar": "reg-2"}, 1)
@@ -369,7 +369,7 @@ async def test_members_see_only_requests_they_are_party_to(
         await sync_consortium(conn, parse_consortium(text))
     finally:
         await conn.close()
-    home = await auth(client, uni_b)
+    home = await bearer(client, uni_b)
     for _ in range(50):  # the new client is trusted after the next refresh
         token = await client.post("/oauth/token", data=uni_c.token_form())
         if token.status_code == 200:

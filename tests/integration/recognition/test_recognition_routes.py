@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from integration.auth.conftest import get_token
+from integration.auth.conftest import bearer
 from litestar.testing import AsyncTestClient
 from oauth_helpers import MemberClient
 
@@ -50,10 +50,6 @@ AGREEMENT: dict[str, Any] = {
 }
 
 
-async def _auth(client: AsyncTestClient[Any], member: MemberClient) -> dict[str, str]:
-    return {"Authorization": f"Bearer {await get_token(client, member)}"}
-
-
 async def _evaluate(client: AsyncTestClient[Any], auth: dict[str, str], **extra: Any) -> Any:
     body = {"credentials": [CREDENTIAL], "evaluation_date": "2026-11-01", **extra}
     response = await client.post("/v1/recognition/evaluate", json=body, headers=auth)
@@ -64,7 +60,7 @@ async def _evaluate(client: AsyncTestClient[Any], auth: dict[str, str], **extra:
 async def test_agreement_lifecycle_and_evaluation(
     client: AsyncTestClient[Any], uni_a: MemberClient, uni_b: MemberClient
 ) -> None:
-    auth_a, auth_b = await _auth(client, uni_a), await _auth(client, uni_b)
+    auth_a, auth_b = await bearer(client, uni_a), await bearer(client, uni_b)
     before = await _evaluate(client, auth_a)
     assert before["outcomes"][0]["status"] == "not_recognised"
 
@@ -113,7 +109,7 @@ async def test_agreement_lifecycle_and_evaluation(
 async def test_members_manage_only_their_own_agreements(
     client: AsyncTestClient[Any], uni_a: MemberClient, uni_b: MemberClient, reader: MemberClient
 ) -> None:
-    auth_b = await _auth(client, uni_b)
+    auth_b = await bearer(client, uni_b)
     consortium_wide = copy.deepcopy(AGREEMENT) | {"id": "everyone", "parties": {"kind": "consortium"}}
     refused = await client.post("/v1/recognition/agreements", json=consortium_wide, headers=auth_b)
     assert refused.status_code == 403
@@ -125,7 +121,7 @@ async def test_members_manage_only_their_own_agreements(
         await client.post("/v1/recognition/agreements", json=not_party, headers=auth_b)
     ).status_code == 403
     # The reader client has no recognition scopes at all.
-    read_only = await _auth(client, reader)
+    read_only = await bearer(client, reader)
     assert (
         await client.post("/v1/recognition/agreements", json=AGREEMENT, headers=read_only)
     ).status_code == 403
@@ -134,7 +130,7 @@ async def test_members_manage_only_their_own_agreements(
 async def test_bad_agreements_are_refused_and_nothing_is_stored(
     client: AsyncTestClient[Any], uni_a: MemberClient
 ) -> None:
-    auth = await _auth(client, uni_a)
+    auth = await bearer(client, uni_a)
     cases = [
         AGREEMENT | {"parties": {"kind": "bilateral", "members": [A, "nowhere.example"]}},
         AGREEMENT | {"valid_to": "2025-01-01"},
@@ -155,7 +151,7 @@ async def test_bad_agreements_are_refused_and_nothing_is_stored(
 async def test_evaluation_refuses_a_credential_missing_annex_i_elements(
     client: AsyncTestClient[Any], uni_a: MemberClient
 ) -> None:
-    auth = await _auth(client, uni_a)
+    auth = await bearer(client, uni_a)
     broken = copy.deepcopy(CREDENTIAL)
     del broken["credential"]["learning_outcomes"]
     response = await client.post("/v1/recognition/evaluate", json={"credentials": [broken]}, headers=auth)
@@ -166,7 +162,7 @@ async def test_evaluation_refuses_a_credential_missing_annex_i_elements(
 async def test_equivalence_beats_general_credit_and_hides_its_private_note(
     client: AsyncTestClient[Any], uni_a: MemberClient, uni_b: MemberClient
 ) -> None:
-    auth_a, auth_b = await _auth(client, uni_a), await _auth(client, uni_b)
+    auth_a, auth_b = await bearer(client, uni_a), await bearer(client, uni_b)
     assert (
         await client.post("/v1/recognition/agreements", json=AGREEMENT, headers=auth_a)
     ).status_code == 201
@@ -201,7 +197,7 @@ async def test_evaluation_refuses_a_constraint_violation_in_a_record(
     client: AsyncTestClient[Any], uni_a: MemberClient
 ) -> None:
     """The route skips the engine's second constraint check because msgspec checked the body: prove it did."""
-    auth = await _auth(client, uni_a)
+    auth = await bearer(client, uni_a)
     broken = copy.deepcopy(CREDENTIAL)
     broken["credential"]["workload"]["amount"] = -20
     response = await client.post("/v1/recognition/evaluate", json={"credentials": [broken]}, headers=auth)

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 import asyncpg
-from integration.mobility.mobility_helpers import act, approve_all, auth, create, create_body
+from integration.auth.conftest import bearer
+from integration.mobility.mobility_helpers import act, approve_all, create, create_body
 from litestar.testing import AsyncTestClient
 from oauth_helpers import MemberClient
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -77,7 +78,7 @@ async def test_every_event_reaches_both_members_signed(
     database_url: str,
 ) -> None:
     await _setup(client, receivers, database_url)
-    home, host = await auth(client, uni_b), await auth(client, uni_a)
+    home, host = await bearer(client, uni_b), await bearer(client, uni_a)
     body = create_body()
     rid = (await create(client, home, body))["id"]
     await act(client, host, rid, "review", {"registrar": "r1"}, 1)
@@ -106,7 +107,7 @@ async def test_retries_with_backoff_then_delivers(
     answers = iter([503, 500, 429])
     home_receiver = _receiver(receivers, "uni-b.ac.uk")
     home_receiver.status = lambda: next(answers, 204)
-    await create(client, await auth(client, uni_b), create_body())
+    await create(client, await bearer(client, uni_b), create_body())
     await _until(lambda: len(home_receiver.accepted) == 1)
     await _until_async(_settled, lambda: _deliveries(database_url))
     rows = {r["member"]: r for r in await _deliveries(database_url)}
@@ -122,7 +123,7 @@ async def test_gone_disables_the_endpoint_and_dead_letters_replay(
     await _setup(client, receivers, database_url)
     home_receiver = _receiver(receivers, "uni-b.ac.uk")
     home_receiver.status = lambda: 410
-    home = await auth(client, uni_b)
+    home = await bearer(client, uni_b)
     await create(client, home, create_body())
     await _until(lambda: home_receiver.deliveries == 1)
 
@@ -170,7 +171,7 @@ async def test_redirects_are_failures_never_followed_and_4xx_is_not_retried(
     home_receiver.status = lambda: 302
     home_receiver.location = receivers.url("redirect-target")
     host_receiver.status = lambda: 400
-    await create(client, await auth(client, uni_b), create_body())
+    await create(client, await bearer(client, uni_b), create_body())
     await _until(lambda: home_receiver.deliveries >= 3)
     rows = {r["member"]: r for r in await _deliveries(database_url)}
     assert rows["uni-b.ac.uk"]["state"] == "pending"
@@ -229,7 +230,7 @@ async def test_a_member_issued_a_shared_secret_also_gets_v1_signatures(
     home_receiver = _receiver(receivers, "uni-b.ac.uk")
     home_receiver.verifier = ReferenceV1Receiver(secret)
     host_receiver = _receiver(receivers, "uni-a.ac.uk")  # no secret issued: v1a only, as before
-    await create(client, await auth(client, uni_b), create_body())
+    await create(client, await bearer(client, uni_b), create_body())
     await _until(lambda: len(home_receiver.accepted) == 1 and len(host_receiver.accepted) == 1)
     assert not home_receiver.rejected
     assert not host_receiver.rejected
@@ -239,6 +240,6 @@ async def test_a_member_issued_a_shared_secret_also_gets_v1_signatures(
         "secret-retire", "uni-b.ac.uk", "--keep", "0", database_url=database_url, settings=settings
     )
     assert json.loads(retired.stdout) == {"retired": [json.loads(issued.stdout)["id"]]}
-    await create(client, await auth(client, uni_b), create_body())
+    await create(client, await bearer(client, uni_b), create_body())
     await _until(lambda: home_receiver.rejected["no-valid-signature"] >= 1)
     assert len(home_receiver.accepted) == 1
