@@ -46,9 +46,8 @@ async def _cookies_sent(session: aiohttp.ClientSession, base: str) -> list[str |
 
 
 async def test_a_members_cookie_is_not_sent_back(member: str) -> None:
-    async with (
-        aiohttp.ClientSession() as ordinary
-    ):  # the registry does set one, and a default session keeps it
+    # The registry does set one, and a default session keeps it.
+    async with aiohttp.ClientSession() as ordinary:
         assert await _cookies_sent(ordinary, member) == [None, "route=caller-1-backend"]
     async with member_session(4) as session:
         assert await _cookies_sent(session, member) == [None, None]
