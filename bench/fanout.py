@@ -4,7 +4,9 @@ and the R26 hung-member check, against nginx mock members, with the floors measu
 - W1: N = 1, 5, 20 (and 50) healthy members; lookups/s, p50/p99, CPU per lookup, non-2xx and partial
   answers (in a healthy run a partial answer means over capacity). At N = 1 the same member is also
   reached through an nginx reverse proxy (the floor of a proxy hop) and through express-gateway (npm, the
-  peer), alternated with the gateway.
+  peer), alternated with the gateway. At N = 5 and 20 the floor of the stack itself is measured too,
+  alternated with the gateway: ``bench.bare_fanout``, the same server (granian, 2 workers, uvloop) and
+  client (aiohttp, a session per member) asking the same members and doing nothing else.
 - W2: N = 5 and 20 with one member slower than the deadline ``T`` (asked for with ``Request-Timeout-Ms``)
   on a gateway whose breaker never opens, so every lookup waits for the deadline: p50 <= T + 10 ms,
   p99 <= T + 75 ms, every answer partial.
@@ -43,6 +45,7 @@ import msgspec
 from joserfc.jwk import OKPKey
 
 from adapters.connectors.sandbox import SharedLearner, esi_urn
+from bench.bare_fanout import BareFanOut, bare_fan_out
 from bench.harness import BenchClient, Gateway, require_wrk, serving, wrk_ms
 from bench.nginx_members import (
     MemberSite,
@@ -510,16 +513,29 @@ def main() -> None:
                     expect_healthy(lookup, chosen)
                     run_wrk(lookup.url(), seconds=1, connections=args.connections, headers=lookup.headers())
                     if n != 1:
-                        runs_n = [
-                            table.add(
-                                label,
-                                "gateway, traced (production)",
-                                lookup.load(lua, seconds=seconds, connections=args.connections),
-                                calls,
-                            )
-                            for _ in range(2 if n <= 20 else 1)
-                        ]
+                        runs_n: list[Run] = []
+                        bare_n: list[Run] = []
+                        with bare_fan_out(chosen, learner_ids, workers=args.workers) as bare:
+                            warm_bare(bare, learner_ids, args.connections)
+                            for _ in range(2 if n <= 20 else 1):
+                                runs_n.append(
+                                    table.add(
+                                        label,
+                                        "gateway, traced (production)",
+                                        lookup.load(lua, seconds=seconds, connections=args.connections),
+                                        calls,
+                                    )
+                                )
+                                bare_n.append(
+                                    table.add(
+                                        label,
+                                        BARE,
+                                        bare_run(bare, learner_ids, lua, seconds, args.connections),
+                                        n,
+                                    )
+                                )
                         w1[n] = median_run(runs_n)
+                        summary.extend(floor_lines(n, runs_n, bare_n))
                         continue
                     w1[1] = _floors(
                         args, lookup, chosen[0], lua, seconds, rounds, table, calls, summary, eg_problem
@@ -783,6 +799,7 @@ def _w7(
         "gateway, 100% sampled": full,
     }
     results: dict[str, list[Run]] = {name: [] for name in variants}
+    floor: list[Run] = []
     with contextlib.ExitStack() as stack:
         gateways = {
             name: stack.enter_context(
@@ -790,9 +807,11 @@ def _w7(
             )
             for name, env in variants.items()
         }
+        bare = stack.enter_context(bare_fan_out(chosen, learner_ids, workers=args.workers))
         for lookup in gateways.values():
             expect_healthy(lookup, chosen)
             run_wrk(lookup.url(), seconds=1, connections=args.connections, headers=lookup.headers())
+        warm_bare(bare, learner_ids, args.connections)
         for _ in range(rounds):
             for name, lookup in gateways.items():
                 results[name].append(
@@ -803,6 +822,9 @@ def _w7(
                         calls,
                     )
                 )
+            floor.append(
+                table.add("W1/W7 N=5", BARE, bare_run(bare, learner_ids, lua, seconds, args.connections), 5)
+            )
         hot = gateways["gateway, traced (production)"]
         table.add(
             "W1 N=5",
@@ -826,7 +848,53 @@ def _w7(
             ratio([r.rps for r in results["gateway, 100% sampled"]], off),
         )
     )
+    summary.extend(floor_lines(5, results["gateway, traced (production)"], floor))
     return median_run(results["gateway, traced (production)"]), traced_ratio
+
+
+# --- the floor of the stack itself (bench.bare_fanout) ----------------------------------------------
+
+BARE = "bare fan-out floor (Litestar + aiohttp)"
+TARGETS = {5: 1200, 20: 300}  # lookups/s, the issue's targets
+
+
+def warm_bare(bare: BareFanOut, learners: list[str], connections: int) -> None:
+    """Check that the floor app answers every member's items for a learner, then warm it up."""
+    answer = httpx.get(bare.base + bare.path(learners[0]), timeout=30)
+    if answer.status_code != 200 or not answer.json()["items"]:
+        raise RuntimeError(f"bare fan-out: {answer.status_code} {answer.text[:300]}")
+    run_wrk(bare.base + bare.path(learners[0]), seconds=1, connections=connections)
+
+
+def bare_run(bare: BareFanOut, learners: list[str], lua: Path, seconds: float, connections: int) -> Run:
+    """One wrk run against the floor app, cycling through the learners as the gateway's runs do."""
+    paths = [bare.path(esi) for esi in learners]
+    return run_wrk(
+        bare.base + paths[0],
+        seconds=seconds,
+        connections=connections,
+        lua=lua,
+        paths=paths,
+        cpu=bare.cpu_seconds,
+    )
+
+
+def floor_lines(n: int, gateway: list[Run], bare: list[Run]) -> list[str]:
+    """The gateway against the floor of its stack, and where the issue's target stands against it."""
+    lines = [
+        fmt_ratio(
+            f"W1 N={n} gateway lookups / bare fan-out floor",
+            ratio([r.rps for r in gateway], [r.rps for r in bare]),
+        )
+    ]
+    if n in TARGETS:
+        median = statistics.median(r.rps for r in bare)
+        p99 = statistics.median(r.p99_ms for r in bare)
+        lines.append(
+            f"W1 N={n} bare fan-out floor: median {median:.0f}/s, p99 {p99:.0f} ms; the target of "
+            f"{TARGETS[n]:,}/s is {TARGETS[n] / median:.2f}x the floor"
+        )
+    return lines
 
 
 if __name__ == "__main__":

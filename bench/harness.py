@@ -36,6 +36,7 @@ __all__ = [
     "gateway",
     "new_client",
     "process_cpu_seconds",
+    "process_group",
     "require_wrk",
     "serving",
     "wrk",
@@ -200,23 +201,30 @@ def serving(
     subprocess.run(
         [*_cli(), "members", "sync", str(consortium)], env=full_env, check=True, capture_output=True
     )
+    command = [*_cli(), "serve", "--port", str(port), "--workers", str(workers)]
+    with process_group(command, full_env, f"{issuer}/readyz", what="the gateway") as proc:
+        yield Gateway(base=issuer, issuer=issuer, proc=proc, data_dir=data / "var")
+
+
+@contextlib.contextmanager
+def process_group(
+    command: list[str], env: dict[str, str], ready_url: str, *, what: str, wait: float = 60
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``command`` in a process group of its own, once ``ready_url`` answers 200 (within ``wait``
+    seconds); the whole group is stopped when the block exits."""
     proc = subprocess.Popen(
-        [*_cli(), "serve", "--port", str(port), "--workers", str(workers)],
-        env=full_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        deadline = time.monotonic() + wait
+        while True:
             with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{issuer}/readyz", timeout=1).status_code == 200:
+                if httpx.get(ready_url, timeout=1).status_code == 200:
                     break
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError(f"{what} did not become ready")
             time.sleep(0.2)
-        else:
-            raise RuntimeError("the gateway did not become ready")
-        yield Gateway(base=issuer, issuer=issuer, proc=proc, data_dir=data / "var")
+        yield proc
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
