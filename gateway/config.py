@@ -69,6 +69,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     lookup_answer_margin: Annotated[float, Meta(ge=0, le=1)] = 0.01
     lookup_answer_margin_max: Annotated[float, Meta(ge=0, le=1)] = 0.05
     member_max_in_flight: Annotated[int, Meta(ge=1, le=1000)] = 32
+    # The HTTP client of members' registry calls (adapters.connectors.member_client): pyreqwest costs half
+    # the CPU of aiohttp per call here (docs/benchmarks.md); aiohttp stays one setting away.
+    member_http_client: Literal["pyreqwest", "aiohttp"] = "pyreqwest"
     member_queue_wait: Annotated[float, Meta(ge=0, le=10)] = 0.25
     member_breaker_failures: Annotated[int, Meta(ge=1, le=1000)] = 5
     member_breaker_open_for: Annotated[float, Meta(gt=0, le=600)] = 5.0

@@ -4,7 +4,8 @@ Built from the registry (``members`` table) and kept in step with it: ``Federati
 the registry at most every ``members_refresh_interval`` seconds and rebuilds only the members whose entry
 (or the gateway's client-assertion key) changed, so a breaker's state survives unrelated changes.
 
-Per member (R11, R26): one ``aiohttp`` session whose connection limit is the member's bulkhead size, one
+Per member (R11, R26): one HTTP client (``member_http_client``) whose connection limit is the member's
+bulkhead size, one
 ``MemberOAuthClient`` (the gateway's private_key_jwt client at the member's authorization server, its
 token cached until shortly before expiry) and one ``MemberPolicy`` (breaker with off-path probes,
 bulkhead, retry budget). A member whose connector is not installed, or whose settings are unusable, is
@@ -21,12 +22,12 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any
 
-import aiohttp
 import asyncpg
 import msgspec
 from joserfc.jwk import ECKey, OKPKey
 from opentelemetry.trace import Tracer
 
+from adapters.connectors.member_client import MemberClient, new_member_client
 from adapters.frameworks import FrameworkRegistry
 from contracts.connectors import CONNECTOR_ENTRY_POINT_GROUP, RegistryConnector, RegistryConnectorFactory
 from contracts.errors import GatewayError
@@ -38,23 +39,9 @@ from gateway.federation import Bulkhead, CircuitBreaker, MemberPolicy, RetryBudg
 from gateway.outbound.fetch import OutboundPolicy, SafeFetcher, canonical_origin
 from gateway.outbound.oauth_client import AssertionKey, MemberOAuthClient, MemberOAuthConfig
 
-__all__ = ["Federation", "MemberRuntime", "member_session"]
+__all__ = ["Federation", "MemberRuntime"]
 
 _log = logging.getLogger(__name__)
-_SESSION_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=5.0)  # deadlines bound each call instead
-
-
-def member_session(limit: int) -> aiohttp.ClientSession:
-    """The one session of a member's registry calls, ``limit`` connections at most.
-
-    No cookie jar: a cookie a member sets while answering one caller's lookup must not go back to it with
-    the next caller's (counted by ``bench.instructions``, the two jars cost the same on a call)."""
-    return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=limit, limit_per_host=limit),
-        cookie_jar=aiohttp.DummyCookieJar(),
-        timeout=_SESSION_TIMEOUT,
-        trust_env=False,
-    )
 
 
 LOAD_MEMBERS = """
@@ -70,7 +57,7 @@ class MemberRuntime:
     member: Member
     connector: RegistryConnector
     policy: MemberPolicy
-    session: aiohttp.ClientSession
+    session: MemberClient
     fetcher: SafeFetcher | None
     oauth: MemberOAuthClient | None
     fingerprint: bytes
@@ -162,7 +149,7 @@ class Federation:
         if factory is None:
             raise ValueError(f"connector {member.connector.id!r} is not installed")
         limit = self.settings.member_max_in_flight
-        session = member_session(limit)
+        session = new_member_client(self.settings.member_http_client, limit)
         fetcher: SafeFetcher | None = None
         oauth: MemberOAuthClient | None = None
         try:

@@ -4,7 +4,7 @@
 builds an ``OoapiConnector`` from a ``Member`` whose ``connector.settings`` hold ``base_url`` (and
 optionally ``language``, ``page_size``, ``max_pages``, ``catalogue_ttl`` in seconds). Modules: ``schema``
 (the OOAPI fields read, as msgspec Structs), ``mapping`` (pure OOAPI -> contracts), ``transport``
-(aiohttp, deadlines, caps, errors; R19, R25), ``connector`` (the endpoints).
+(the member client, deadlines, caps, errors; R19, R25), ``connector`` (the endpoints).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 import aiohttp
 
+from adapters.connectors.member_client import MemberClient
 from adapters.connectors.ooapi.connector import FetchResult, OoapiConnector
 from adapters.connectors.ooapi.mapping import CONNECTOR_ID, MappingContext, MappingIssue, Unmappable
 from adapters.connectors.ooapi.transport import BUDGET_HEADER, DEFAULT_MAX_BYTES
@@ -41,7 +42,7 @@ _BASE_URL = re.compile(r"^https?://[^\s/?#@]+(/[^\s?#]*)?$")
 def create_connector(
     member: Member,
     *,
-    session: aiohttp.ClientSession,
+    session: MemberClient | aiohttp.ClientSession,
     token_provider: TokenProvider,
     registry: FrameworkRegistry | None = None,
     **options: Any,

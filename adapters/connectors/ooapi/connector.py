@@ -33,6 +33,7 @@ import aiohttp
 from cachetools import TTLCache
 from opentelemetry.trace import Tracer
 
+from adapters.connectors.member_client import MemberClient
 from adapters.connectors.ooapi.mapping import (
     CONNECTOR_ID,
     MappingContext,
@@ -75,7 +76,8 @@ def _segment(value: str, what: str) -> str:
 
 
 class OoapiConnector:
-    """A member's OOAPI v6 registry, read over one ``aiohttp.ClientSession`` (created by the caller).
+    """A member's OOAPI v6 registry, read over one ``MemberClient`` or ``aiohttp.ClientSession`` (created
+    by the caller).
 
     ``framework`` is the member's credit framework id in ``registry`` (which may carry its overrides);
     ``token_provider`` gives the bearer token (in the gateway, ``MemberOAuthClient.access_token``).
@@ -86,7 +88,7 @@ class OoapiConnector:
         member_id: str,
         framework: str,
         base_url: str,
-        session: aiohttp.ClientSession,
+        session: MemberClient | aiohttp.ClientSession,
         token_provider: TokenProvider,
         *,
         awarding_body: AwardingBody,

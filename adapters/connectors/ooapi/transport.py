@@ -1,4 +1,5 @@
-"""One member's OOAPI over aiohttp: deadlines, bearer tokens, trace context, capped and typed bodies.
+"""One member's OOAPI over a ``MemberClient`` (aiohttp or pyreqwest): deadlines, bearer tokens, trace
+context, capped and typed bodies.
 
 Every call (R25, R19):
 
@@ -26,8 +27,15 @@ import aiohttp
 import msgspec
 from opentelemetry import trace
 from opentelemetry.trace import Tracer
-from yarl import URL
 
+from adapters.connectors.member_client import (
+    Answer,
+    BodyTooLarge,
+    ConnectFailed,
+    MemberClient,
+    TransportFailed,
+    as_member_client,
+)
 from adapters.connectors.ooapi.schema import Problem
 from adapters.deadlines import deadline_timer
 from adapters.tracing import child_span, inject_current
@@ -52,23 +60,17 @@ BUDGET_HEADER = "Request-Timeout-Ms"
 _JSON_TYPES = frozenset({"application/json", "application/problem+json"})
 _tracer = trace.get_tracer(__name__)
 _log = logging.getLogger(__name__)
-# The request runs inside ``deadline_timer`` (``get``): a second, aiohttp-level timer per request would
-# only add cost (and the session's default of 5 minutes must not apply either).
-_HELD_BY_CALLER = aiohttp.ClientTimeout(total=None, connect=None, sock_read=None, sock_connect=None)
-
-
-class _TooLarge(Exception):
-    pass
 
 
 class MemberHttp:
-    """GETs against one member's OOAPI base URL with one ``aiohttp.ClientSession`` (owned by the caller)."""
+    """GETs against one member's OOAPI base URL with one ``MemberClient`` (or ``aiohttp.ClientSession``),
+    owned by the caller."""
 
     def __init__(
         self,
         member_id: str,
         base_url: str,
-        session: aiohttp.ClientSession,
+        session: MemberClient | aiohttp.ClientSession,
         token_provider: TokenProvider,
         *,
         max_bytes: int = DEFAULT_MAX_BYTES,
@@ -79,7 +81,7 @@ class MemberHttp:
         self._tracer = tracer or _tracer
         self.member_id = member_id
         self.base_url = base_url.rstrip("/")
-        self._session = session
+        self._client = as_member_client(session)
         self._token_provider = token_provider
         self._max_bytes = max_bytes
 
@@ -118,20 +120,20 @@ class MemberHttp:
         try:
             async with deadline_timer(deadline):
                 token = await self._token()
-                status, content_type, body = await self._send(path, route, params, token, deadline)
+                answer = await self._send(path, route, params, token, deadline)
         except TimeoutError as exc:
             raise self._error(
                 MemberTimeout, f"GET {route} did not finish before the deadline", "deadline"
             ) from exc
-        except aiohttp.ClientConnectionError as exc:
+        except ConnectFailed as exc:
             raise self._error(MemberUnavailable, f"GET {route} could not connect", "connect") from exc
-        except aiohttp.ClientError as exc:
+        except TransportFailed as exc:
             raise self._error(MemberUnavailable, f"GET {route} failed in transport", "transport") from exc
-        except _TooLarge as exc:
+        except BodyTooLarge as exc:
             raise self._error(
                 MemberResponseInvalid, f"GET {route} answered more than {self._max_bytes} bytes", "too-large"
             ) from exc
-        return self._decode(route, status, content_type, body, type_, missing_ok)
+        return self._decode(route, answer.status, answer.content_type, answer.body, type_, missing_ok)
 
     async def _token(self) -> str:
         try:
@@ -150,7 +152,7 @@ class MemberHttp:
 
     async def _send(
         self, path: str, route: str, params: Mapping[str, str | int] | None, token: str, deadline: float
-    ) -> tuple[int, str, bytes]:
+    ) -> Answer:
         headers: dict[str, str] = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         with child_span(
             self._tracer,
@@ -161,42 +163,23 @@ class MemberHttp:
             inject_current(headers)
             remaining = max(0.0, deadline - time.monotonic())
             headers[BUDGET_HEADER] = str(int(remaining * 1000))
-            async with self._session.get(
+            answer = await self._client.get(
                 _url(self.base_url + path, params),
-                headers=headers,
-                allow_redirects=False,
-                timeout=_HELD_BY_CALLER,
-            ) as response:
-                span.set_attribute("http.response.status_code", response.status)
-                limit = self._max_bytes if response.status == 200 else PROBLEM_MAX_BYTES
-                try:
-                    body = await self._read(response, limit)
-                except _TooLarge:
-                    if response.status == 200:
-                        raise
-                    body = b""  # an oversized error body is dropped, the status still counts
-                return response.status, response.content_type, body
-
-    @staticmethod
-    async def _read(response: aiohttp.ClientResponse, limit: int) -> bytes:
-        length = response.content_length
-        if length is not None:
-            if length > limit:
-                raise _TooLarge
-            if "Content-Encoding" not in response.headers:
-                # The parser stops at the declared length, so the body is at most that: one read.
-                return await response.read()
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.content.iter_chunked(64 * 1024):
-            size += len(chunk)
-            if size > limit:
-                raise _TooLarge
-            chunks.append(chunk)
-        return b"".join(chunks)
+                headers,
+                limit=self._max_bytes,
+                error_limit=PROBLEM_MAX_BYTES,
+            )
+            span.set_attribute("http.response.status_code", answer.status)
+            return answer
 
     def _decode(
-        self, route: str, status: int, content_type: str, body: bytes, type_: type[T], missing_ok: bool
+        self,
+        route: str,
+        status: int,
+        content_type: str,
+        body: bytes | memoryview,
+        type_: type[T],
+        missing_ok: bool,
     ) -> T | None:
         if status == 200:
             if content_type not in _JSON_TYPES and not content_type.endswith("+json"):
@@ -228,12 +211,12 @@ class MemberHttp:
         raise self._error(MemberResponseInvalid, f"GET {route} answered {status}", reason, status, problem)
 
 
-def _url(base: str, params: Mapping[str, str | int] | None) -> URL:
-    """``base`` (already percent-encoded) with ``params`` encoded here, so yarl need not parse and
+def _url(base: str, params: Mapping[str, str | int] | None) -> str:
+    """``base`` (already percent-encoded) with ``params`` encoded here, so the client need not parse and
     re-quote the URL (a tenth of aiohttp's cost per GET)."""
     if params:
-        base = f"{base}?{_query(tuple(params.items()))}"
-    return URL(base, encoded=True)
+        return f"{base}?{_query(tuple(params.items()))}"
+    return base
 
 
 @functools.lru_cache(maxsize=1024)
@@ -242,7 +225,7 @@ def _query(params: tuple[tuple[str, str | int], ...]) -> str:
     return "&".join(f"{quote(k, safe='')}={quote(str(v), safe='')}" for k, v in params)
 
 
-def _problem(body: bytes) -> dict[str, object] | None:
+def _problem(body: bytes | memoryview) -> dict[str, object] | None:
     """The member's ``Problem`` body, if it sent a valid one (fields of RFC 9457 only)."""
     if not body:
         return None

@@ -17,6 +17,7 @@ from aiohttp import web
 from ooapi_sandbox_support import SHARED, Mint
 from opentelemetry.sdk.trace import TracerProvider
 
+from adapters.connectors.member_client import MemberClient, new_member_client
 from adapters.connectors.ooapi import DEFAULT_MAX_BYTES, OoapiConnector
 from adapters.connectors.sandbox import RunningSandbox, SandboxData
 from contracts.connectors import CatalogueFilters
@@ -29,6 +30,7 @@ from contracts.errors import (
     MemberUnavailable,
 )
 
+AnyClient = MemberClient | aiohttp.ClientSession
 MEMBER = "uni-a.ac.uk"
 BODY = AwardingBody(name="University A", country="GB", member=MEMBER)
 MARGIN = 2.0  # seconds beyond a deadline a failure may take to surface (generous: no flaky timing)
@@ -36,7 +38,7 @@ MARGIN = 2.0  # seconds beyond a deadline a failure may take to surface (generou
 
 def connector_for(
     base_url: str,
-    session: aiohttp.ClientSession,
+    session: AnyClient,
     token: str,
     max_bytes: int = DEFAULT_MAX_BYTES,
     page_size: int = 100,
@@ -58,14 +60,23 @@ def connector_for(
     )
 
 
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
+@pytest.fixture(params=["aiohttp-session", "aiohttp", "pyreqwest"])
+async def session(request: pytest.FixtureRequest) -> AsyncIterator[AnyClient]:
+    """Every fault, through each client a connector may be given: a plain aiohttp session (a third
+    party's), and either client of ``adapters.connectors.member_client`` (the gateway's)."""
+    if request.param == "aiohttp-session":
+        async with aiohttp.ClientSession() as plain:
+            yield plain
+        return
+    client = new_member_client(request.param, 8)
+    try:
         yield client
+    finally:
+        await client.close()
 
 
 @pytest.fixture
-def connector(sandbox: RunningSandbox, session: aiohttp.ClientSession, mint: Mint) -> OoapiConnector:
+def connector(sandbox: RunningSandbox, session: AnyClient, mint: Mint) -> OoapiConnector:
     return connector_for(sandbox.base_url, session, mint())
 
 
@@ -81,7 +92,7 @@ async def test_sanity(connector: OoapiConnector, person_id: str) -> None:
 
 
 async def test_a_credential_breaking_its_contract_is_skipped_on_every_lookup(
-    sandbox: RunningSandbox, session: aiohttp.ClientSession, mint: Mint, person_id: str
+    sandbox: RunningSandbox, session: AnyClient, mint: Mint, person_id: str
 ) -> None:
     """Courses are mapped once and kept: the contract check of their credential must hold for lookups
     answered from what was kept, too (here every credential's awarding body is too long a name)."""
@@ -98,7 +109,7 @@ async def test_a_credential_breaking_its_contract_is_skipped_on_every_lookup(
 
 
 async def test_pagination_is_followed_up_to_a_cap(
-    sandbox: RunningSandbox, session: aiohttp.ClientSession, mint: Mint, data: SandboxData
+    sandbox: RunningSandbox, session: AnyClient, mint: Mint, data: SandboxData
 ) -> None:
     assert len(data.courses) > 10
     paged = connector_for(sandbox.base_url, session, mint(), page_size=10)
@@ -161,7 +172,7 @@ async def test_malformed_bodies(
         await connector.find_learner(SHARED[0].esi, time.monotonic() + 10)
 
 
-async def test_oversized_body(sandbox: RunningSandbox, session: aiohttp.ClientSession, mint: Mint) -> None:
+async def test_oversized_body(sandbox: RunningSandbox, session: AnyClient, mint: Mint) -> None:
     small = connector_for(sandbox.base_url, session, mint(), max_bytes=512)
     with pytest.raises(MemberResponseInvalid) as caught:
         await small.list_catalogue(CatalogueFilters(), time.monotonic() + 10)
@@ -169,9 +180,7 @@ async def test_oversized_body(sandbox: RunningSandbox, session: aiohttp.ClientSe
 
 
 @pytest.mark.parametrize("declared", [True, False], ids=["content-length", "chunked"])
-async def test_a_compressed_body_is_capped_after_decompression(
-    session: aiohttp.ClientSession, declared: bool
-) -> None:
+async def test_a_compressed_body_is_capped_after_decompression(session: AnyClient, declared: bool) -> None:
     # 1 MB of JSON that gzip makes ~1 kB: small on the wire, far over the cap once decompressed (R19).
     page = b'{"pageNumber": 1, "hasNextPage": false, "items": []' + b" " * 1_000_000 + b"}"
     packed = gzip.compress(page)
@@ -208,7 +217,7 @@ async def test_a_compressed_body_is_capped_after_decompression(
 )
 async def test_refused_tokens(
     sandbox: RunningSandbox,
-    session: aiohttp.ClientSession,
+    session: AnyClient,
     mint: Mint,
     person_id: str,
     claims: dict[str, object],
@@ -222,7 +231,7 @@ async def test_refused_tokens(
     assert caught.value.member_problem["status"] == status
 
 
-async def test_connection_refused(session: aiohttp.ClientSession, mint: Mint) -> None:
+async def test_connection_refused(session: AnyClient, mint: Mint) -> None:
     with socket.socket() as probe:  # a port nobody listens on (bound, never listening)
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -1,15 +1,20 @@
-"""The session of a member's registry calls carries no state from one call to the next: a cookie the member
-sets while answering one lookup does not go back to it with the next (another caller's)."""
+"""The client of a member's registry calls, either kind, carries no state from one call to the next: a
+cookie the member sets while answering one lookup does not go back to it with the next (another caller's),
+and it follows no redirect."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
+import msgspec
 import pytest
 from aiohttp import web
 
-from gateway.lookup.members import member_session
+from adapters.connectors.member_client import MemberClient, new_member_client
+
+ports: set[int] = set()
 
 
 @pytest.fixture
@@ -21,8 +26,18 @@ async def member() -> AsyncIterator[str]:
         response.set_cookie("route", "caller-1-backend", path="/")
         return response
 
+    async def moved(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/persons")
+
+    async def slow(request: web.Request) -> web.Response:
+        ports.add(request.transport.get_extra_info("peername")[1] if request.transport else 0)
+        await asyncio.sleep(0.2)
+        return web.json_response({})
+
     app = web.Application()
     app.router.add_get("/persons", answer)
+    app.router.add_get("/moved", moved)
+    app.router.add_get("/slow", slow)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -36,20 +51,53 @@ async def member() -> AsyncIterator[str]:
         await runner.cleanup()
 
 
-async def _cookies_sent(session: aiohttp.ClientSession, base: str) -> list[str | None]:
+async def _cookies_sent(client: MemberClient, base: str) -> list[str | None]:
     seen = []
     for _ in range(2):
-        async with session.get(f"{base}/persons") as response:
-            assert response.status == 200
-            seen.append((await response.json())["cookie"])
+        answer = await client.get(f"{base}/persons", {}, limit=1024, error_limit=1024)
+        assert answer.status == 200
+        assert answer.content_type == "application/json"
+        seen.append(msgspec.json.decode(answer.body)["cookie"])
     return seen
 
 
-async def test_a_members_cookie_is_not_sent_back(member: str) -> None:
-    # The registry does set one, and a default session keeps it.
+async def test_the_control_keeps_the_cookie(member: str) -> None:
+    """The registry does set one, and a default aiohttp session keeps it."""
     async with aiohttp.ClientSession() as ordinary:
-        assert await _cookies_sent(ordinary, member) == [None, "route=caller-1-backend"]
-    async with member_session(4) as session:
-        assert await _cookies_sent(session, member) == [None, None]
-        assert session.connector is not None
-        assert session.connector.limit == 4
+        for expected in (None, "route=caller-1-backend"):
+            async with ordinary.get(f"{member}/persons") as response:
+                assert (await response.json())["cookie"] == expected
+
+
+@pytest.mark.parametrize("kind", ["aiohttp", "pyreqwest"])
+async def test_a_members_cookie_is_not_sent_back(member: str, kind: str) -> None:
+    client = new_member_client(kind, 4)  # type: ignore[arg-type]
+    try:
+        assert await _cookies_sent(client, member) == [None, None]
+    finally:
+        await client.close()
+
+
+@pytest.mark.parametrize("kind", ["aiohttp", "pyreqwest"])
+async def test_a_redirect_is_answered_not_followed(member: str, kind: str) -> None:
+    client = new_member_client(kind, 4)  # type: ignore[arg-type]
+    try:
+        answer = await client.get(f"{member}/moved", {}, limit=1024, error_limit=1024)
+        assert answer.status == 302
+    finally:
+        await client.close()
+
+
+@pytest.mark.parametrize("kind", ["aiohttp", "pyreqwest"])
+async def test_connections_are_capped(member: str, kind: str) -> None:
+    """Ten calls at once over a client of 4 connections: all answered, over 4 connections at most."""
+    ports.clear()
+    client = new_member_client(kind, 4)  # type: ignore[arg-type]
+    try:
+        answers = await asyncio.gather(
+            *(client.get(f"{member}/slow", {}, limit=1024, error_limit=1024) for _ in range(10))
+        )
+    finally:
+        await client.close()
+    assert [a.status for a in answers] == [200] * 10
+    assert 1 <= len(ports) <= 4
