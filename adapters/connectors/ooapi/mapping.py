@@ -26,8 +26,9 @@ member's own credit framework. Rules (Annex I element numbers in brackets):
 
 Only associations with ``result.state == "completed"`` and ``pass == "passed"`` are awards. A record that
 cannot be mapped becomes a ``MappingIssue`` (R19: never trust member data blindly, but one bad record must
-not sink a learner's other credentials). Every mapped record is re-validated against its contract (a
-course's credential once per mapping of the course, the award's own fields for every award).
+not sink a learner's other credentials). Every mapped record meets its contract: a course's credential is
+re-validated once per mapping of the course, a grade once per score, the context's ids once; an award's
+other fields are the member's values that the OOAPI schema already bounds within the contract's limits.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import msgspec
 
@@ -60,7 +61,7 @@ from contracts.credentials import (
 from contracts.credits import CreditValue, Grade, Level
 from contracts.errors import GatewayError
 from contracts.frameworks import CreditFramework
-from contracts.types import ConversionBasis
+from contracts.types import ConnectorId, ConversionBasis, Esi, SchacHome
 
 __all__ = [
     "CONNECTOR_ID",
@@ -113,9 +114,18 @@ class MappingIssue:
     detail: str
 
 
+_GRADES_KEPT = 256
+
+
+class _ContextIds(Contract, frozen=True, kw_only=True):
+    member: SchacHome
+    connector: ConnectorId
+
+
 @dataclass(frozen=True, slots=True)
 class MappingContext:
-    """Everything the mapping needs about the member: never taken from the member's own data."""
+    """Everything the mapping needs about the member: never taken from the member's own data. Its ids are
+    checked against their contract here, once, not in every record that carries them."""
 
     member_id: str
     framework: CreditFramework
@@ -123,6 +133,29 @@ class MappingContext:
     awarding_body: AwardingBody
     connector_id: str = CONNECTOR_ID
     language: str = "en"
+
+    # The grades of passing scores mapped so far: the same few recur in every answer of a member. Bounded
+    # (a member's scores are its own choice): emptied when full.
+    _grades: dict[str, Grade | None] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        try:
+            msgspec.convert({"member": self.member_id, "connector": self.connector_id}, type=_ContextIds)
+        except msgspec.ValidationError as exc:
+            raise ValueError(f"the mapping context breaks its contract: {exc}") from exc
+
+    def passing_grade(self, score: str | None) -> Grade | None:
+        """``map_grade`` of an awarded result's ``score``, kept for the next award with the same score."""
+        if score is None:
+            return None
+        grades = self._grades
+        if score in grades:
+            return grades[score]
+        grade = map_grade(score, True, self.framework)
+        if len(grades) >= _GRADES_KEPT:
+            grades.clear()
+        grades[score] = grade
+        return grade
 
 
 def pick_text(texts: Sequence[LanguageTypedString] | None, language: str = "en") -> str | None:
@@ -205,23 +238,29 @@ def map_level(value: str | None, framework: CreditFramework) -> Level | None:
 
 
 def map_grade(score: str | None, passed: bool, framework: CreditFramework) -> Grade | None:
-    """The grade of ``score`` in the framework's default scheme; checked against the OOAPI pass state."""
+    """The grade of ``score`` in the framework's default scheme; checked against the OOAPI pass state and
+    against the ``Grade`` contract (the framework's answer is a plug-in's)."""
     if score is None or not score.strip():
         return None
+    score = score.strip()
     try:
-        normalised = framework.normalise_grade(score.strip())
+        normalised = framework.normalise_grade(score)
     except GatewayError as exc:
         scheme = framework.grading_scheme().id
         raise Unmappable("grade", f"{score!r} is not a grade of {framework.id} {scheme}") from exc
     if normalised.passed != passed:
         raise Unmappable("grade", f"{score!r} does not agree with the result's pass state")
-    return Grade(
+    grade = Grade(
         framework=framework.id,
         scheme=normalised.scheme,
         value=normalised.value,
         passed=normalised.passed,
         normalised=normalised.point,
     )
+    try:
+        return msgspec.json.decode(msgspec.json.encode(grade), type=Grade)
+    except msgspec.ValidationError as exc:
+        raise Unmappable("contract", f"the grade breaks its contract: {exc}") from exc
 
 
 def map_participation(modes: Sequence[str] | None) -> list[ParticipationForm]:
@@ -265,7 +304,7 @@ def map_course(
     if not outcomes:
         raise Unmappable("learning-outcomes", "the course has no learning outcomes")
     description = pick_text(course.description, ctx.language)
-    field = course.fields_of_study
+    isced = course.fields_of_study
     return MicroCredential(
         id=course.course_id,
         title=title,
@@ -279,7 +318,7 @@ def map_course(
         quality_assurance=QualityAssurance(type="unknown"),
         level=map_level(course.level, ctx.framework),
         further_information=description[:_LONG_TEXT] if description else None,
-        field_of_study=field if field and _ISCED.match(field) else None,
+        field_of_study=isced if isced and _ISCED.match(isced) else None,
         language=_language(course.teaching_languages),
     )
 
@@ -311,7 +350,7 @@ def map_credential(
     ``courses`` maps the course with the association's study loads (``course_loads``) into a credential
     already checked against its contract (``validated_course``); by default ``validated_course`` of
     ``map_course``. A connector may pass one that keeps the result for the same course object: the
-    record's own fields are checked here, the course's credential only when it is mapped."""
+    course's credential is then checked only when it is mapped."""
     result = association.result
     if result is None or not is_awarded(association):
         raise Unmappable("not-awarded", "the association has no completed, passed result")
@@ -322,10 +361,15 @@ def map_credential(
         credential = validated_course(map_course(course, ctx, preferred=loads[0], fallback=loads[1]))
     else:
         credential = courses(course, loads)
+    # The record is not decoded again against its contract: what the member sent was, by the OOAPI schema
+    # (``schema.Id`` fits ``CredentialRecord.id``, ``LearnerIdentifier.value`` and ``Provenance.source_id``),
+    # the context's ids were when it was made, the credential and the grade when they were mapped; a
+    # property test (tests/unit/connectors/test_ooapi_mapping_contract.py) holds this for any schema-valid
+    # association.
     identifiers = [LearnerIdentifier(scheme="local", value=association.person_id, member=ctx.member_id)]
     if esi:
-        identifiers.insert(0, LearnerIdentifier(scheme="esi", value=esi))
-    record = CredentialRecord(
+        identifiers.insert(0, LearnerIdentifier(scheme="esi", value=_checked_esi(esi)))
+    return CredentialRecord(
         id=association.association_id,
         learner=LearnerRef(identifiers=identifiers),
         credential=credential,
@@ -337,33 +381,16 @@ def map_credential(
             source_id=f"course-offering-associations/{association.association_id}",
             fetched_at=fetched_at,
         ),
-        grade=map_grade(result.score, True, ctx.framework),
+        grade=ctx.passing_grade(result.score),
         qa_status="unknown",
     )
-    return _award_checked(record)
 
 
-# ``CredentialRecord`` without its ``credential``, constraints and all: what differs from one award of a
-# course to the next. Derived from the contract, so the two cannot drift apart.
-_AwardFields = msgspec.defstruct(
-    "AwardFields",
-    [(f.name, f.type) for f in msgspec.structs.fields(CredentialRecord) if f.name != "credential"],
-    bases=(Contract,),
-    kw_only=True,
-    frozen=True,
-)
-
-
-def _award_checked(record: CredentialRecord) -> CredentialRecord:
-    """``record``, its fields but ``credential`` (checked when the course was mapped) re-decoded against
-    their contract: constructors do not check ``Meta`` constraints."""
-    fields = msgspec.structs.asdict(record)
-    del fields["credential"]
+def _checked_esi(esi: str) -> str:
     try:
-        msgspec.json.decode(msgspec.json.encode(fields), type=_AwardFields)
-    except (msgspec.ValidationError, ValueError) as exc:
-        raise Unmappable("contract", f"the mapped record breaks its contract: {exc}") from exc
-    return record
+        return msgspec.convert(esi, type=Esi)
+    except msgspec.ValidationError as exc:
+        raise Unmappable("contract", f"the learner's ESI breaks its contract: {exc}") from exc
 
 
 def validated_course(credential: MicroCredential) -> MicroCredential:

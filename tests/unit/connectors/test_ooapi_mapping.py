@@ -21,7 +21,6 @@ from adapters.connectors.ooapi.mapping import (
     map_participation,
     map_workload,
     pick_text,
-    validated_course,
 )
 from adapters.connectors.ooapi.schema import (
     Association,
@@ -139,28 +138,44 @@ def test_contract_violations_are_caught() -> None:
     assert caught.value.reason == "contract"
 
 
-def test_contract_violations_of_the_award_itself_are_caught() -> None:
-    """A valid course, an award whose own fields break the contract: the issuer, the learner's and the
-    provenance's member are no schacHome (the awarding body is fine, so the credential passes)."""
+def test_a_context_breaking_its_contract_is_refused_when_made() -> None:
+    """The ids every record carries from the context (issuer, the learner's and the provenance's member,
+    the connector) are checked once, when the context is made, not in every record."""
+    ctx = context("uni-a.ac.uk", "uk-fheq")
+    for member, connector in (("Not A Domain", "ooapi"), ("uni-a.ac.uk", "OOAPI v6")):
+        with pytest.raises(ValueError, match="member" if member != "uni-a.ac.uk" else "connector"):
+            MappingContext(
+                member_id=member,
+                framework=ctx.framework,
+                converter=ctx.converter,
+                awarding_body=ctx.awarding_body,
+                connector_id=connector,
+            )
+
+
+def test_an_esi_breaking_its_contract_is_caught() -> None:
     data = generated("uni-a.ac.uk", "uk-fheq")
     association = next(a for a in data.associations if a.passed)
     sandbox_course = data.course(association.course_id)
     assert sandbox_course is not None
     course = wire(render.course_json(data, sandbox_course), Course)
-    ctx = context("uni-a.ac.uk", "uk-fheq")
-    broken = MappingContext(
-        member_id="Not A Domain",
-        framework=ctx.framework,
-        converter=ctx.converter,
-        awarding_body=ctx.awarding_body,
-    )
-    validated_course(map_course(course, broken))  # the credential alone is valid
     awarded = wire(render.association_json(data, association), Association)
-    assert map_credential(course, awarded, ctx, fetched_at=FETCHED).issuer == "uni-a.ac.uk"
+    ctx = context("uni-a.ac.uk", "uk-fheq")
     with pytest.raises(Unmappable) as caught:
-        map_credential(course, awarded, broken, fetched_at=FETCHED)
+        map_credential(course, awarded, ctx, fetched_at=FETCHED, esi="urn:schac:personalUniqueCode:x")
     assert caught.value.reason == "contract"
-    assert "member" in caught.value.detail
+
+
+def test_grades_are_kept_per_score() -> None:
+    ctx = context("uni-a.ac.uk", "uk-fheq")
+    first = ctx.passing_grade("65")
+    assert first is not None
+    assert first.value == "65"
+    assert ctx.passing_grade("65") is first
+    assert ctx.passing_grade(None) is None
+    with pytest.raises(Unmappable) as caught:
+        ctx.passing_grade("not a grade")
+    assert caught.value.reason == "grade"
 
 
 def test_workload_units() -> None:
