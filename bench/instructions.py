@@ -12,11 +12,14 @@ Needs valgrind (Debian package ``valgrind``). Workloads, in one run:
   healthz   the public liveness route: Litestar's own cost of a request
   whoami    a guarded route: plus the bearer token (validated once, then cached) and the server span
   create    W6's mobility creation: plus the body, the recognition engine and the write (batch of one)
-  lookup5   W1's federated lookup at N = 5: the lawful-basis check, five member calls over aiohttp to
-            nginx mock members (bench.nginx_members: run natively, not counted), the mapping, the merge
-            and the access-audit entry; tracing as with no exporter (spans made, none recorded)
+  lookup5   W1's federated lookup at N = 5: the lawful-basis check, five member calls (the default
+            client, pyreqwest; its Tokio thread is counted too) to nginx mock members (bench.nginx_members:
+            run natively, not counted), the mapping, the merge and the access-audit entry; tracing as with
+            no exporter (spans made, none recorded)
+  lookup5-aiohttp  the same with ``GATEWAY_MEMBER_HTTP_CLIENT=aiohttp``
   aiohttp5  the floor of lookup5's member calls: the same five GETs of a learner's associations with
             aiohttp alone (a session per member, concurrent, each body decoded), nothing else
+  reqwest5  the same floor through the gateway's pyreqwest client (``member_client.ReqwestClient``)
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ import asyncpg
 import msgspec
 import uvloop
 
+from adapters.connectors.member_client import MemberClient, new_member_client
+from adapters.connectors.ooapi import DEFAULT_MAX_BYTES
 from adapters.connectors.sandbox import SharedLearner
 from bench.fanout import FRAMEWORKS, HOME, PURPOSE, consortium_for, esis, member_client, ok_id
 from bench.harness import BenchClient, consortium_toml, new_client
@@ -55,7 +60,7 @@ from gateway.members.consortium_file import parse_consortium
 from gateway.members.service import sync_consortium
 
 APP_WORKLOADS = ("healthz", "whoami", "create")
-LOOKUP_WORKLOADS = ("lookup5", "aiohttp5")
+LOOKUP_WORKLOADS = ("lookup5", "lookup5-aiohttp", "aiohttp5", "reqwest5")
 LOOKUP_MEMBERS = 5
 LOOKUP_LEARNERS = 8
 ISSUER = "http://127.0.0.1:8000"
@@ -178,11 +183,27 @@ async def _app_child(requests: int, data: Path) -> None:
 
 
 async def _lookup_child(requests: int, data: Path, sites: list[MemberSite]) -> None:
-    """W1 at N = 5: each learner linked at every member and consenting to the caller (as bench.fanout)."""
+    """W1 at N = 5 over either member client, then the floors of its member calls with either client."""
+    learners = list(sites[0].person_ids)
+    await _lookup(requests, data / "pyreqwest", sites, "lookup5", "pyreqwest")
+    await _lookup(requests, data / "aiohttp", sites, "lookup5-aiohttp", "aiohttp")
+    async with contextlib.AsyncExitStack() as stack:
+        sessions = [await stack.enter_async_context(aiohttp.ClientSession()) for _ in sites]
+        await _count("aiohttp5", requests, _bare_fan_out(sessions, sites, learners))
+    clients = [new_member_client("pyreqwest", 32) for _ in sites]
+    try:
+        await _count("reqwest5", requests, _bare_reqwest(clients, sites, learners))
+    finally:
+        await asyncio.gather(*(c.close() for c in clients))
+
+
+async def _lookup(requests: int, data: Path, sites: list[MemberSite], name: str, client: str) -> None:
+    """Each learner linked at every member and consenting to the caller (as bench.fanout)."""
     clients = {s.spec.member_id: member_client(s.spec.member_id) for s in sites}
     caller = sites[-1].spec.member_id
     learners = list(sites[0].person_ids)
-    async with _running(consortium_for(sites, clients), data, outbound_allow_loopback=True) as http:
+    consortium = consortium_for(sites, clients)
+    async with _running(consortium, data, outbound_allow_loopback=True, member_http_client=client) as http:
         bearers = {member: await _bearer(http, client.bench) for member, client in clients.items()}
         json_of = {member: [*b, (b"content-type", b"application/json")] for member, b in bearers.items()}
         until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).isoformat()
@@ -212,10 +233,7 @@ async def _lookup_child(requests: int, data: Path, sites: list[MemberSite]) -> N
             assert not answer["partial"], answer["members"]
             assert len(answer["items"]) == sites[0].awarded * len(sites), len(answer["items"])
 
-        await _count("lookup5", requests, lookup)
-    async with contextlib.AsyncExitStack() as stack:
-        sessions = [await stack.enter_async_context(aiohttp.ClientSession()) for _ in sites]
-        await _count("aiohttp5", requests, _bare_fan_out(sessions, sites, learners))
+        await _count(name, requests, lookup)
 
 
 def _bare_fan_out(
@@ -239,6 +257,33 @@ def _bare_fan_out(
                     f"{site.base_url}/persons/{site.person_ids[esi]}/course-offering-associations?{query}",
                 )
                 for session, site in zip(sessions, sites, strict=True)
+            )
+        )
+
+    return fan_out
+
+
+def _bare_reqwest(
+    clients: list[MemberClient], sites: list[MemberSite], learners: list[str]
+) -> Callable[[int], Awaitable[None]]:
+    """lookup5's member GETs through the gateway's pyreqwest client (capped reads), nothing else."""
+    headers = {"Authorization": "Bearer x", "Accept": "application/json"}
+    query = f"{PAGE_QUERY}&expand=course_offering"
+
+    async def get(client: MemberClient, url: str) -> None:
+        answer = await client.get(url, headers, limit=DEFAULT_MAX_BYTES, error_limit=DEFAULT_MAX_BYTES)
+        assert answer.status == 200, answer.status
+        _BODY.decode(answer.body)
+
+    async def fan_out(i: int) -> None:
+        esi = learners[i % len(learners)]
+        await asyncio.gather(
+            *(
+                get(
+                    client,
+                    f"{site.base_url}/persons/{site.person_ids[esi]}/course-offering-associations?{query}",
+                )
+                for client, site in zip(clients, sites, strict=True)
             )
         )
 
@@ -325,11 +370,17 @@ def main() -> None:
             sys.exit(f"expected {len(workloads)} dumps, found {[p.name for p in dumps]}")
         per_request = {w: _totals(p) / args.requests for w, p in zip(workloads, dumps, strict=True)}
     print(f"Instructions per request through the app (callgrind, {args.requests} serial requests each)")
-    floors = {"lookup5": "aiohttp5", "whoami": "healthz", "create": "healthz"}
+    floors = {
+        "lookup5": "reqwest5",
+        "lookup5-aiohttp": "aiohttp5",
+        "reqwest5": "aiohttp5",
+        "whoami": "healthz",
+        "create": "healthz",
+    }
     for workload, count in per_request.items():
         floor = floors.get(workload)
         ratio = f"   {count / per_request[floor]:5.2f}x {floor}" if floor in per_request else ""
-        print(f"  {workload:8} {count / 1000:9.1f} k{ratio}")
+        print(f"  {workload:15} {count / 1000:9.1f} k{ratio}")
 
 
 if __name__ == "__main__":
