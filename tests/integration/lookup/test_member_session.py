@@ -101,3 +101,22 @@ async def test_connections_are_capped(member: str, kind: str) -> None:
         await client.close()
     assert [a.status for a in answers] == [200] * 10
     assert 1 <= len(ports) <= 4
+
+
+@pytest.mark.parametrize("kind", ["aiohttp", "pyreqwest"])
+async def test_a_call_cut_off_by_its_deadline_frees_its_connection(member: str, kind: str) -> None:
+    """Calls cancelled mid-flight (as a deadline does) give their connection back: with a limit of 2, the
+    calls after six cut-off ones are still answered (a leak would leave them waiting for a connection)."""
+    client = new_member_client(kind, 2)  # type: ignore[arg-type]
+    try:
+        for _ in range(6):
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.05):
+                    await client.get(f"{member}/slow", {}, limit=1024, error_limit=1024)
+        async with asyncio.timeout(10):  # only a leak would wait this long
+            answers = await asyncio.gather(
+                *(client.get(f"{member}/persons", {}, limit=1024, error_limit=1024) for _ in range(3))
+            )
+        assert [a.status for a in answers] == [200] * 3
+    finally:
+        await client.close()
