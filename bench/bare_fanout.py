@@ -1,11 +1,12 @@
 """The floor of a federated lookup over HTTP: performance.md's fan-out prototype, served as the gateway is.
 
 A Litestar app on granian (the gateway's server settings: ASGI, ``Loops.auto`` so uvloop, the same worker
-count) whose one route asks every member for a learner's associations at once over aiohttp (one session
-per member), decodes each body with msgspec and answers their items in one JSON list. Nothing else: no
-token, no lawful basis, no audit, no mapping, no policy, no tracing. ``bench.fanout`` measures it in the
-same run as the gateway, against the same nginx members, so the gateway's figures can be read against what
-the stack itself does on this machine.
+count) whose one route asks every member for a learner's associations at once through the gateway's
+default member client (``adapters.connectors.member_client``: pyreqwest, one client per member; aiohttp
+with ``CGW_BARE_CLIENT=aiohttp``), decodes each body with msgspec and answers their items in one JSON list.
+Nothing else: no token, no lawful basis, no audit, no mapping, no policy, no tracing. ``bench.fanout``
+measures it in the same run as the gateway, against the same nginx members, so the gateway's figures can be
+read against what the stack itself does on this machine.
 
     python -m bench.bare_fanout <port> <workers>    (the members in the JSON file ``CGW_BARE_MEMBERS``)
 """
@@ -24,36 +25,40 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import msgspec
 from granian.constants import Interfaces, Loops
 from granian.log import LogLevels
 from granian.server import Server
 from litestar import Litestar, get
 
+from adapters.connectors.member_client import ClientKind, MemberClient, new_member_client
+from adapters.connectors.ooapi import DEFAULT_MAX_BYTES
 from bench.harness import REPO, free_port, process_cpu_seconds, process_group
 from bench.nginx_members import PAGE_QUERY, MemberSite
 
 __all__ = ["BareFanOut", "app", "bare_fan_out"]
 
+CLIENT_ENV = "CGW_BARE_CLIENT"
 MEMBERS_ENV = "CGW_BARE_MEMBERS"  # a JSON file: [{"base_url": ..., "persons": {esi: personId}}, ...]
 _PAGE = msgspec.json.Decoder(dict[str, Any])
 
 
 def app() -> Litestar:
     members: list[dict[str, Any]] = json.loads(Path(os.environ[MEMBERS_ENV]).read_text())
-    sessions: list[aiohttp.ClientSession] = []
+    kind: ClientKind = "aiohttp" if os.environ.get(CLIENT_ENV) == "aiohttp" else "pyreqwest"
+    sessions: list[MemberClient] = []
+    headers = {"Accept": "application/json"}
 
     async def open_sessions() -> None:
-        sessions.extend(aiohttp.ClientSession() for _ in members)
+        sessions.extend(new_member_client(kind, 32) for _ in members)
 
     async def close_sessions() -> None:
         await asyncio.gather(*(s.close() for s in sessions))
 
-    async def one(session: aiohttp.ClientSession, url: str) -> list[Any]:
-        async with session.get(url, headers={"Accept": "application/json"}) as response:
-            items: list[Any] = _PAGE.decode(await response.read())["items"]
-            return items
+    async def one(session: MemberClient, url: str) -> list[Any]:
+        answer = await session.get(url, headers, limit=DEFAULT_MAX_BYTES, error_limit=DEFAULT_MAX_BYTES)
+        items: list[Any] = _PAGE.decode(answer.body)["items"]
+        return items
 
     @get("/v1/learners/{esi:str}/credentials")
     async def credentials(esi: str) -> dict[str, Any]:

@@ -6,7 +6,8 @@ and the R26 hung-member check, against nginx mock members, with the floors measu
   reached through an nginx reverse proxy (the floor of a proxy hop) and through express-gateway (npm, the
   peer), alternated with the gateway. At N = 5 and 20 the floor of the stack itself is measured too,
   alternated with the gateway: ``bench.bare_fanout``, the same server (granian, 2 workers, uvloop) and
-  client (aiohttp, a session per member) asking the same members and doing nothing else.
+  member client (the gateway's default, pyreqwest, one per member) asking the same members and doing
+  nothing else.
 - W2: N = 5 and 20 with one member slower than the deadline ``T`` (asked for with ``Request-Timeout-Ms``)
   on a gateway whose breaker never opens, so every lookup waits for the deadline: p50 <= T + 10 ms,
   p99 <= T + 75 ms, every answer partial.
@@ -854,7 +855,7 @@ def _w7(
 
 # --- the floor of the stack itself (bench.bare_fanout) ----------------------------------------------
 
-BARE = "bare fan-out floor (Litestar + aiohttp)"
+BARE = "bare fan-out floor (Litestar + pyreqwest)"
 TARGETS = {5: 1200, 20: 300}  # lookups/s, the targets
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "AiohttpClient",
     "Answer",
     "BodyTooLarge",
+    "ClientKind",
     "ConnectFailed",
     "MemberClient",
     "ReqwestClient",
