@@ -163,7 +163,7 @@ class ReqwestClient:
         )
 
     async def get(self, url: str, headers: Mapping[str, str], *, limit: int, error_limit: int) -> Answer:
-        request = self._client.get(url).headers(dict(headers)).build_streamed()
+        request = self._client.get(url).headers(headers).build_streamed()
         try:
             async with request as response:
                 status = response.status
