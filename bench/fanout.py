@@ -16,7 +16,8 @@ and the R26 hung-member check, against nginx mock members, with the floors measu
 - R26: N = 20 with one member hung against 20 healthy (alternated): p99 <= 2x.
 - W7: N = 5 with the production tracing configuration (OTLP/HTTP exporter with its batch processor, to a
   local sink that drops the spans; sampler ``parentbased_traceidratio``) against no tracing (and, for
-  information, against 100% sampling), alternated: tracing costs <= 20% of throughput.
+  information, against 100% sampling and against the gateway traced with its other member client,
+  aiohttp), alternated: tracing costs <= 20% of throughput.
 
 Each member is one ``listen`` port of one nginx (``bench.nginx_members``) serving the bytes the OOAPI
 sandbox would; the learner has ``--credentials`` awarded credentials at every member and, with
@@ -791,13 +792,16 @@ def _w7(
     calls: float,
     summary: list[str],
 ) -> tuple[Run, tuple[float, float, float]]:
-    """W1 N=5 with production tracing, without tracing and fully sampled: three gateways, alternated."""
+    """W1 N=5 with production tracing, without tracing and fully sampled, and traced with the aiohttp member
+    client: four gateways, alternated."""
     full = {**traced, "OTEL_TRACES_SAMPLER": "parentbased_always_on"}
     full.pop("OTEL_TRACES_SAMPLER_ARG")
     variants = {
         "gateway, traced (production)": traced,
         "gateway, no tracing": {},
         "gateway, 100% sampled": full,
+        # The member client the gateway does not use by default, so each run shows what the default wins.
+        AIOHTTP: {**traced, "GATEWAY_MEMBER_HTTP_CLIENT": "aiohttp"},
     }
     results: dict[str, list[Run]] = {name: [] for name in variants}
     floor: list[Run] = []
@@ -849,6 +853,9 @@ def _w7(
             ratio([r.rps for r in results["gateway, 100% sampled"]], off),
         )
     )
+    production = [r.rps for r in results["gateway, traced (production)"]]
+    by_client = ratio(production, [r.rps for r in results[AIOHTTP]])
+    summary.append(fmt_ratio("W1 N=5 lookups/s traced, pyreqwest (default) / aiohttp client", by_client))
     summary.extend(floor_lines(5, results["gateway, traced (production)"], floor))
     return median_run(results["gateway, traced (production)"]), traced_ratio
 
@@ -856,6 +863,7 @@ def _w7(
 # --- the floor of the stack itself (bench.bare_fanout) ----------------------------------------------
 
 BARE = "bare fan-out floor (Litestar + pyreqwest)"
+AIOHTTP = "gateway, traced, aiohttp client"
 TARGETS = {5: 1200, 20: 300}  # lookups/s, the issue's targets
 
 
