@@ -31,10 +31,11 @@ from granian.log import LogLevels
 from granian.server import Server
 from litestar import Litestar, get
 
-from adapters.connectors.member_client import ClientKind, MemberClient, new_member_client
+from adapters.connectors.member_client import ClientKind, new_member_client
 from adapters.connectors.ooapi import DEFAULT_MAX_BYTES
 from bench.harness import REPO, free_port, process_cpu_seconds, process_group
 from bench.nginx_members import PAGE_QUERY, MemberSite
+from contracts.connectors import MemberHttpClient
 
 __all__ = ["BareFanOut", "app", "bare_fan_out"]
 
@@ -46,7 +47,7 @@ _PAGE = msgspec.json.Decoder(dict[str, Any])
 def app() -> Litestar:
     members: list[dict[str, Any]] = json.loads(Path(os.environ[MEMBERS_ENV]).read_text())
     kind: ClientKind = "aiohttp" if os.environ.get(CLIENT_ENV) == "aiohttp" else "pyreqwest"
-    sessions: list[MemberClient] = []
+    sessions: list[MemberHttpClient] = []
     headers = {"Accept": "application/json"}
 
     async def open_sessions() -> None:
@@ -55,7 +56,7 @@ def app() -> Litestar:
     async def close_sessions() -> None:
         await asyncio.gather(*(s.close() for s in sessions))
 
-    async def one(session: MemberClient, url: str) -> list[Any]:
+    async def one(session: MemberHttpClient, url: str) -> list[Any]:
         answer = await session.get(url, headers, limit=DEFAULT_MAX_BYTES, error_limit=DEFAULT_MAX_BYTES)
         items: list[Any] = _PAGE.decode(answer.body)["items"]
         return items

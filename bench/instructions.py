@@ -43,7 +43,7 @@ import asyncpg
 import msgspec
 import uvloop
 
-from adapters.connectors.member_client import MemberClient, new_member_client
+from adapters.connectors.member_client import new_member_client
 from adapters.connectors.ooapi import DEFAULT_MAX_BYTES
 from adapters.connectors.sandbox import SharedLearner
 from bench.fanout import FRAMEWORKS, HOME, PURPOSE, consortium_for, esis, member_client, ok_id
@@ -52,6 +52,7 @@ from bench.mobility import CREATE, HOST
 from bench.mobility import HOME as MOBILITY_HOME
 from bench.nginx_members import PAGE_QUERY, MemberSite, MemberSpec, nginx_members
 from bench.tokens import _bodies
+from contracts.connectors import MemberHttpClient
 from gateway.app import create_app
 from gateway.config import Settings
 from gateway.db.embedded import embedded_postgres
@@ -264,13 +265,13 @@ def _bare_fan_out(
 
 
 def _bare_reqwest(
-    clients: list[MemberClient], sites: list[MemberSite], learners: list[str]
+    clients: list[MemberHttpClient], sites: list[MemberSite], learners: list[str]
 ) -> Callable[[int], Awaitable[None]]:
     """lookup5's member GETs through the gateway's pyreqwest client (capped reads), nothing else."""
     headers = {"Authorization": "Bearer x", "Accept": "application/json"}
     query = f"{PAGE_QUERY}&expand=course_offering"
 
-    async def get(client: MemberClient, url: str) -> None:
+    async def get(client: MemberHttpClient, url: str) -> None:
         answer = await client.get(url, headers, limit=DEFAULT_MAX_BYTES, error_limit=DEFAULT_MAX_BYTES)
         assert answer.status == 200, answer.status
         _BODY.decode(answer.body)

@@ -1,10 +1,10 @@
 """The interface of a registry connector: how the gateway reads one member's student-information API.
 
-A connector is an adapter per member (one instance, one HTTP session), found by entry point in the group
-``consortium_gateway.connectors``. Every call takes a ``deadline``: an absolute ``time.monotonic()`` value
-by which the call must have finished, successfully or not (R25: deadlines propagate). Connectors raise only
-``contracts.errors.MemberCallError`` types for member failures (R19: member errors become a per-member
-status, never a 500):
+A connector is an adapter per member (one instance, one HTTP client: ``MemberHttpClient``), found by entry
+point in the group ``consortium_gateway.connectors``. Every call takes a ``deadline``: an absolute
+``time.monotonic()`` value by which the call must have finished, successfully or not (R25: deadlines
+propagate). Connectors raise only ``contracts.errors.MemberCallError`` types for member failures (R19:
+member errors become a per-member status, never a 500):
 
 - ``MemberTimeout``: no complete answer before the deadline (also raised, without calling, when the
   deadline has already passed);
@@ -18,9 +18,10 @@ Identifiers are opaque per connector: ``find_learner`` returns the member-local 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any, Literal, Protocol, runtime_checkable
 
+import msgspec
 from msgspec import Meta
 
 from contracts.base import Contract
@@ -32,6 +33,11 @@ __all__ = [
     "CONNECTOR_ENTRY_POINT_GROUP",
     "CatalogueFilters",
     "ConnectorHealth",
+    "MemberAnswer",
+    "MemberBodyTooLarge",
+    "MemberConnectFailed",
+    "MemberHttpClient",
+    "MemberTransportFailed",
     "RegistryConnector",
     "RegistryConnectorFactory",
     "TokenProvider",
@@ -100,11 +106,50 @@ class RegistryConnector(Protocol):
         ...
 
 
+class MemberAnswer(msgspec.Struct, frozen=True):
+    """A member's answer to one GET: status, media type (lower case, no parameters) and body."""
+
+    status: int
+    content_type: str
+    body: bytes | memoryview
+
+
+class MemberConnectFailed(Exception):
+    """No connection to the member (refused, unreachable, TLS handshake)."""
+
+
+class MemberTransportFailed(Exception):
+    """The exchange broke after connecting (reset, malformed HTTP, a body that does not decompress)."""
+
+
+class MemberBodyTooLarge(Exception):
+    """The answer's body is (or would be, once decompressed) larger than the caller's limit."""
+
+
+class MemberHttpClient(Protocol):
+    """The HTTP client the gateway gives a connector for one member: one GET at a time, redirects never
+    followed, no cookies kept, the body capped after decompression. Deadlines are the caller's: a call is
+    cancelled from outside when its time is up, so a client arms no timer of its own per call.
+
+    Failures: ``MemberConnectFailed``, ``MemberTransportFailed``, ``MemberBodyTooLarge``, and
+    ``TimeoutError`` for the client's own connect timeout."""
+
+    async def get(
+        self, url: str, headers: Mapping[str, str], *, limit: int, error_limit: int
+    ) -> MemberAnswer:
+        """GET ``url`` (already percent-encoded); the body of a 200 at most ``limit`` bytes, of any other
+        status at most ``error_limit`` (an error body over it is dropped: its status still counts)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
 class RegistryConnectorFactory(Protocol):
     """What an entry point of ``consortium_gateway.connectors`` names: builds a member's connector.
 
-    ``session`` is the member's HTTP session (its type is the connector's choice, e.g. an
-    ``aiohttp.ClientSession``); ``options`` are connector-specific (e.g. a framework registry)."""
+    ``session`` is the member's HTTP client, a ``MemberHttpClient`` (the gateway's is pyreqwest or aiohttp,
+    by ``GATEWAY_MEMBER_HTTP_CLIENT``), shared by nothing else; ``options`` are connector-specific (e.g. a
+    framework registry)."""
 
     def __call__(
         self, member: Member, *, session: Any, token_provider: TokenProvider, **options: Any

@@ -1,25 +1,24 @@
-"""The HTTP client under a connector's member calls: one GET, its answer capped, behind one small seam.
+"""The gateway's HTTP clients for members' registry calls, behind ``contracts.connectors.MemberHttpClient``.
 
 A connector needs of its HTTP client only this: send a GET with some headers, never follow a redirect,
 and give back the status, the media type and a body of at most so many bytes (counted after
-decompression). ``MemberClient`` is that seam, with two clients behind it:
+decompression). Two clients do that here:
 
 - ``AiohttpClient``: an ``aiohttp.ClientSession`` (the one the connector is given, or its own);
 - ``ReqwestClient``: pyreqwest, Rust's reqwest on a Tokio runtime of its own. Measured here it costs half
   the CPU of aiohttp per member call with the gateway's event loop (``shared/reference/performance.md``;
   ``docs/benchmarks.md``), and member calls are most of a lookup's CPU.
 
-Failures are the seam's own, so a connector maps them without knowing the client: ``TimeoutError``,
-``ConnectFailed``, ``TransportFailed``, ``BodyTooLarge``. Deadlines are the caller's: a call is cancelled
-from outside (``adapters.deadlines``), so neither client arms a timer of its own per call.
+Failures are the contract's, so a connector maps them without knowing the client: ``TimeoutError``,
+``MemberConnectFailed``, ``MemberTransportFailed``, ``MemberBodyTooLarge``. Deadlines are the caller's: a
+call is cancelled from outside (``adapters.deadlines``), so neither client arms a timer of its own per call.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal
 
 import aiohttp
 from pyreqwest.client import ClientBuilder
@@ -27,53 +26,20 @@ from pyreqwest.exceptions import ConnectError, RequestError
 from pyreqwest.response import Response
 from yarl import URL
 
-__all__ = [
-    "AiohttpClient",
-    "Answer",
-    "BodyTooLarge",
-    "ClientKind",
-    "ConnectFailed",
-    "MemberClient",
-    "ReqwestClient",
-    "TransportFailed",
-    "as_member_client",
-    "new_member_client",
-]
+from contracts.connectors import (
+    MemberAnswer,
+    MemberBodyTooLarge,
+    MemberConnectFailed,
+    MemberHttpClient,
+    MemberTransportFailed,
+)
+
+__all__ = ["AiohttpClient", "ClientKind", "ReqwestClient", "as_member_client", "new_member_client"]
 
 ClientKind = Literal["aiohttp", "pyreqwest"]
 _CHUNK = 64 * 1024
 _CONNECT_TIMEOUT = 5.0  # seconds; each call's deadline ends it sooner when it is nearer
 _NO_TYPE = "application/octet-stream"  # what aiohttp reports for an answer without Content-Type
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """A member's answer: status, media type (lower case, no parameters) and body (bytes-like)."""
-
-    status: int
-    content_type: str
-    body: bytes | memoryview
-
-
-class BodyTooLarge(Exception):
-    """The answer's body is (or would be, once decompressed) larger than the caller's limit."""
-
-
-class ConnectFailed(Exception):
-    """No connection to the member (refused, unreachable, TLS handshake)."""
-
-
-class TransportFailed(Exception):
-    """The exchange broke after connecting (reset, malformed HTTP, a body that does not decompress)."""
-
-
-class MemberClient(Protocol):
-    async def get(self, url: str, headers: Mapping[str, str], *, limit: int, error_limit: int) -> Answer:
-        """GET ``url`` (already percent-encoded); the body of a 200 at most ``limit`` bytes, of any other
-        status at most ``error_limit`` (an error body over it is dropped: its status still counts)."""
-        ...
-
-    async def close(self) -> None: ...
 
 
 def _media_type(value: str | None) -> str:
@@ -83,7 +49,7 @@ def _media_type(value: str | None) -> str:
 
 
 class AiohttpClient:
-    """``MemberClient`` over an ``aiohttp.ClientSession`` (closed by ``close`` only if it is owned)."""
+    """``MemberHttpClient`` over an ``aiohttp.ClientSession`` (closed by ``close`` only if it is owned)."""
 
     # The call runs under its caller's deadline: a second, aiohttp-level timer per request would only add
     # cost (and the session's default of 5 minutes must not apply either).
@@ -106,7 +72,9 @@ class AiohttpClient:
         )
         return cls(session, owned=True)
 
-    async def get(self, url: str, headers: Mapping[str, str], *, limit: int, error_limit: int) -> Answer:
+    async def get(
+        self, url: str, headers: Mapping[str, str], *, limit: int, error_limit: int
+    ) -> MemberAnswer:
         try:
             async with self.session.get(
                 URL(url, encoded=True), headers=headers, allow_redirects=False, timeout=self._HELD_BY_CALLER
@@ -114,15 +82,15 @@ class AiohttpClient:
                 status = response.status
                 try:
                     body = await _read_aiohttp(response, limit if status == 200 else error_limit)
-                except BodyTooLarge:
+                except MemberBodyTooLarge:
                     if status == 200:
                         raise
                     body = b""
-                return Answer(status, response.content_type, body)
+                return MemberAnswer(status, response.content_type, body)
         except aiohttp.ClientConnectionError as exc:
-            raise ConnectFailed(str(exc)) from exc
+            raise MemberConnectFailed(str(exc)) from exc
         except aiohttp.ClientError as exc:
-            raise TransportFailed(str(exc)) from exc
+            raise MemberTransportFailed(str(exc)) from exc
 
     async def close(self) -> None:
         if self._owned:
@@ -133,7 +101,7 @@ async def _read_aiohttp(response: aiohttp.ClientResponse, limit: int) -> bytes:
     length = response.content_length
     if length is not None:
         if length > limit:
-            raise BodyTooLarge
+            raise MemberBodyTooLarge
         if "Content-Encoding" not in response.headers:
             # The parser stops at the declared length, so the body is at most that: one read.
             return await response.read()
@@ -142,13 +110,13 @@ async def _read_aiohttp(response: aiohttp.ClientResponse, limit: int) -> bytes:
     async for chunk in response.content.iter_chunked(_CHUNK):
         size += len(chunk)
         if size > limit:
-            raise BodyTooLarge
+            raise MemberBodyTooLarge
         chunks.append(chunk)
     return b"".join(chunks)
 
 
 class ReqwestClient:
-    """``MemberClient`` over a pyreqwest ``Client``: ``limit`` connections, no redirects, no cookies, no
+    """``MemberHttpClient`` over a pyreqwest ``Client``: ``limit`` connections, no redirects, no cookies, no
     proxy from the environment; gzip, brotli, zstd and deflate answers are decompressed (and capped after)."""
 
     def __init__(self, limit: int) -> None:
@@ -162,24 +130,26 @@ class ReqwestClient:
             .build()
         )
 
-    async def get(self, url: str, headers: Mapping[str, str], *, limit: int, error_limit: int) -> Answer:
+    async def get(
+        self, url: str, headers: Mapping[str, str], *, limit: int, error_limit: int
+    ) -> MemberAnswer:
         request = self._client.get(url).headers(headers).build_streamed()
         try:
             async with request as response:
                 status = response.status
                 try:
                     body = await _read_reqwest(response, limit if status == 200 else error_limit)
-                except BodyTooLarge:
+                except MemberBodyTooLarge:
                     if status == 200:
                         raise
                     body = b""
-                return Answer(status, _media_type(response.get_header("content-type")), body)
+                return MemberAnswer(status, _media_type(response.get_header("content-type")), body)
         except TimeoutError:
             raise
         except ConnectError as exc:
-            raise ConnectFailed(exc.message) from exc
+            raise MemberConnectFailed(exc.message) from exc
         except RequestError as exc:
-            raise TransportFailed(exc.message) from exc
+            raise MemberTransportFailed(exc.message) from exc
 
     async def close(self) -> None:
         await self._client.close()
@@ -190,7 +160,7 @@ async def _read_reqwest(response: Response, limit: int) -> bytes | memoryview:
     declared = response.get_header("content-length")
     if declared is not None and declared.isdigit():
         if int(declared) > limit:
-            raise BodyTooLarge
+            raise MemberBodyTooLarge
         if response.get_header("content-encoding") is None:
             # hyper stops at the declared length, so the body is at most that: one read.
             return memoryview(await reader.bytes())
@@ -199,20 +169,21 @@ async def _read_reqwest(response: Response, limit: int) -> bytes | memoryview:
     while (chunk := await reader.read(_CHUNK)) is not None:
         size += len(chunk)
         if size > limit:
-            raise BodyTooLarge
+            raise MemberBodyTooLarge
         chunks.append(bytes(chunk))
     return b"".join(chunks)
 
 
-def new_member_client(kind: ClientKind, limit: int) -> MemberClient:
+def new_member_client(kind: ClientKind, limit: int) -> MemberHttpClient:
     """A member's client of ``kind``, ``limit`` connections at most."""
     if kind == "pyreqwest":
         return ReqwestClient(limit)
     return AiohttpClient.new(limit)
 
 
-def as_member_client(session: MemberClient | aiohttp.ClientSession) -> MemberClient:
-    """``session`` as a ``MemberClient``: an ``aiohttp.ClientSession`` is wrapped (and stays its owner's)."""
+def as_member_client(session: MemberHttpClient | aiohttp.ClientSession) -> MemberHttpClient:
+    """``session`` as a ``MemberHttpClient``: an ``aiohttp.ClientSession`` is wrapped (and stays its
+    owner's)."""
     if isinstance(session, aiohttp.ClientSession):
         return AiohttpClient(session)
     return session

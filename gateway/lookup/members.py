@@ -27,9 +27,14 @@ import msgspec
 from joserfc.jwk import ECKey, OKPKey
 from opentelemetry.trace import Tracer
 
-from adapters.connectors.member_client import MemberClient, new_member_client
+from adapters.connectors.member_client import new_member_client
 from adapters.frameworks import FrameworkRegistry
-from contracts.connectors import CONNECTOR_ENTRY_POINT_GROUP, RegistryConnector, RegistryConnectorFactory
+from contracts.connectors import (
+    CONNECTOR_ENTRY_POINT_GROUP,
+    MemberHttpClient,
+    RegistryConnector,
+    RegistryConnectorFactory,
+)
 from contracts.errors import GatewayError
 from contracts.members import Member, MemberConnector
 from gateway.auth.keys import SigningKey
@@ -57,7 +62,7 @@ class MemberRuntime:
     member: Member
     connector: RegistryConnector
     policy: MemberPolicy
-    session: MemberClient
+    session: MemberHttpClient
     fetcher: SafeFetcher | None
     oauth: MemberOAuthClient | None
     fingerprint: bytes

@@ -14,12 +14,11 @@ from typing import Any
 
 import aiohttp
 
-from adapters.connectors.member_client import MemberClient
 from adapters.connectors.ooapi.connector import FetchResult, OoapiConnector
 from adapters.connectors.ooapi.mapping import CONNECTOR_ID, MappingContext, MappingIssue, Unmappable
 from adapters.connectors.ooapi.transport import BUDGET_HEADER, DEFAULT_MAX_BYTES
 from adapters.frameworks import FrameworkRegistry
-from contracts.connectors import RegistryConnector, RegistryConnectorFactory, TokenProvider
+from contracts.connectors import MemberHttpClient, RegistryConnector, RegistryConnectorFactory, TokenProvider
 from contracts.credentials import AwardingBody
 from contracts.errors import InvalidConsortiumFile
 from contracts.members import Member
@@ -42,7 +41,7 @@ _BASE_URL = re.compile(r"^https?://[^\s/?#@]+(/[^\s?#]*)?$")
 def create_connector(
     member: Member,
     *,
-    session: MemberClient | aiohttp.ClientSession,
+    session: MemberHttpClient | aiohttp.ClientSession,
     token_provider: TokenProvider,
     registry: FrameworkRegistry | None = None,
     **options: Any,

@@ -33,7 +33,6 @@ import aiohttp
 from cachetools import TTLCache
 from opentelemetry.trace import Tracer
 
-from adapters.connectors.member_client import MemberClient
 from adapters.connectors.ooapi.mapping import (
     CONNECTOR_ID,
     MappingContext,
@@ -48,7 +47,7 @@ from adapters.connectors.ooapi.mapping import (
 from adapters.connectors.ooapi.schema import Association, Course, Offering, Page, Person, Service
 from adapters.connectors.ooapi.transport import DEFAULT_MAX_BYTES, MemberHttp
 from adapters.frameworks import Converter, FrameworkRegistry, reference_registry
-from contracts.connectors import CatalogueFilters, ConnectorHealth, TokenProvider
+from contracts.connectors import CatalogueFilters, ConnectorHealth, MemberHttpClient, TokenProvider
 from contracts.credentials import AwardingBody, CredentialRecord, MicroCredential
 from contracts.errors import MemberCallError, MemberResponseInvalid
 
@@ -76,7 +75,7 @@ def _segment(value: str, what: str) -> str:
 
 
 class OoapiConnector:
-    """A member's OOAPI v6 registry, read over one ``MemberClient`` or ``aiohttp.ClientSession`` (created
+    """A member's OOAPI v6 registry, read over one ``MemberHttpClient`` or ``aiohttp.ClientSession`` (created
     by the caller).
 
     ``framework`` is the member's credit framework id in ``registry`` (which may carry its overrides);
@@ -88,7 +87,7 @@ class OoapiConnector:
         member_id: str,
         framework: str,
         base_url: str,
-        session: MemberClient | aiohttp.ClientSession,
+        session: MemberHttpClient | aiohttp.ClientSession,
         token_provider: TokenProvider,
         *,
         awarding_body: AwardingBody,

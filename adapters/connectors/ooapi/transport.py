@@ -1,4 +1,4 @@
-"""One member's OOAPI over a ``MemberClient`` (aiohttp or pyreqwest): deadlines, bearer tokens, trace
+"""One member's OOAPI over a ``MemberHttpClient`` (aiohttp or pyreqwest): deadlines, bearer tokens, trace
 context, capped and typed bodies.
 
 Every call (R25, R19):
@@ -28,18 +28,18 @@ import msgspec
 from opentelemetry import trace
 from opentelemetry.trace import Tracer
 
-from adapters.connectors.member_client import (
-    Answer,
-    BodyTooLarge,
-    ConnectFailed,
-    MemberClient,
-    TransportFailed,
-    as_member_client,
-)
+from adapters.connectors.member_client import as_member_client
 from adapters.connectors.ooapi.schema import Problem
 from adapters.deadlines import deadline_timer
 from adapters.tracing import child_span, inject_current
-from contracts.connectors import TokenProvider
+from contracts.connectors import (
+    MemberAnswer,
+    MemberBodyTooLarge,
+    MemberConnectFailed,
+    MemberHttpClient,
+    MemberTransportFailed,
+    TokenProvider,
+)
 from contracts.errors import (
     MemberCallError,
     MemberRefused,
@@ -63,14 +63,14 @@ _log = logging.getLogger(__name__)
 
 
 class MemberHttp:
-    """GETs against one member's OOAPI base URL with one ``MemberClient`` (or ``aiohttp.ClientSession``),
+    """GETs against one member's OOAPI base URL with one ``MemberHttpClient`` (or ``aiohttp.ClientSession``),
     owned by the caller."""
 
     def __init__(
         self,
         member_id: str,
         base_url: str,
-        session: MemberClient | aiohttp.ClientSession,
+        session: MemberHttpClient | aiohttp.ClientSession,
         token_provider: TokenProvider,
         *,
         max_bytes: int = DEFAULT_MAX_BYTES,
@@ -125,11 +125,11 @@ class MemberHttp:
             raise self._error(
                 MemberTimeout, f"GET {route} did not finish before the deadline", "deadline"
             ) from exc
-        except ConnectFailed as exc:
+        except MemberConnectFailed as exc:
             raise self._error(MemberUnavailable, f"GET {route} could not connect", "connect") from exc
-        except TransportFailed as exc:
+        except MemberTransportFailed as exc:
             raise self._error(MemberUnavailable, f"GET {route} failed in transport", "transport") from exc
-        except BodyTooLarge as exc:
+        except MemberBodyTooLarge as exc:
             raise self._error(
                 MemberResponseInvalid, f"GET {route} answered more than {self._max_bytes} bytes", "too-large"
             ) from exc
@@ -152,7 +152,7 @@ class MemberHttp:
 
     async def _send(
         self, path: str, route: str, params: Mapping[str, str | int] | None, token: str, deadline: float
-    ) -> Answer:
+    ) -> MemberAnswer:
         headers: dict[str, str] = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         with child_span(
             self._tracer,

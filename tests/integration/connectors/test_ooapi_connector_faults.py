@@ -17,10 +17,10 @@ from aiohttp import web
 from ooapi_sandbox_support import SHARED, Mint
 from opentelemetry.sdk.trace import TracerProvider
 
-from adapters.connectors.member_client import MemberClient, new_member_client
+from adapters.connectors.member_client import new_member_client
 from adapters.connectors.ooapi import DEFAULT_MAX_BYTES, OoapiConnector
 from adapters.connectors.sandbox import RunningSandbox, SandboxData
-from contracts.connectors import CatalogueFilters
+from contracts.connectors import CatalogueFilters, MemberHttpClient
 from contracts.credentials import AwardingBody
 from contracts.errors import (
     MemberCallError,
@@ -30,7 +30,7 @@ from contracts.errors import (
     MemberUnavailable,
 )
 
-AnyClient = MemberClient | aiohttp.ClientSession
+AnyClient = MemberHttpClient | aiohttp.ClientSession
 MEMBER = "uni-a.ac.uk"
 BODY = AwardingBody(name="University A", country="GB", member=MEMBER)
 MARGIN = 2.0  # seconds beyond a deadline a failure may take to surface (generous: no flaky timing)

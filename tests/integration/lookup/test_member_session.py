@@ -12,7 +12,8 @@ import msgspec
 import pytest
 from aiohttp import web
 
-from adapters.connectors.member_client import MemberClient, new_member_client
+from adapters.connectors.member_client import new_member_client
+from contracts.connectors import MemberHttpClient
 
 ports: set[int] = set()
 
@@ -51,7 +52,7 @@ async def member() -> AsyncIterator[str]:
         await runner.cleanup()
 
 
-async def _cookies_sent(client: MemberClient, base: str) -> list[str | None]:
+async def _cookies_sent(client: MemberHttpClient, base: str) -> list[str | None]:
     seen = []
     for _ in range(2):
         answer = await client.get(f"{base}/persons", {}, limit=1024, error_limit=1024)
