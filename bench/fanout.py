@@ -7,7 +7,7 @@ and the R26 hung-member check, against nginx mock members, with the floors measu
   peer), alternated with the gateway. At N = 5 and 20 the floor of the stack itself is measured too,
   alternated with the gateway: ``bench.bare_fanout``, the same server (granian, 2 workers, uvloop) and
   member client (the gateway's default, pyreqwest, one per member) asking the same members and doing
-  nothing else.
+  nothing else. At N = 20 the gateway with its other member client (aiohttp) is alternated as well.
 - W2: N = 5 and 20 with one member slower than the deadline ``T`` (asked for with ``Request-Timeout-Ms``)
   on a gateway whose breaker never opens, so every lookup waits for the deadline: p50 <= T + 10 ms,
   p99 <= T + 75 ms, every answer partial.
@@ -517,8 +517,30 @@ def main() -> None:
                     if n != 1:
                         runs_n: list[Run] = []
                         bare_n: list[Run] = []
-                        with bare_fan_out(chosen, learner_ids, workers=args.workers) as bare:
+                        aiohttp_n: list[Run] = []
+                        with contextlib.ExitStack() as others:
+                            bare = others.enter_context(
+                                bare_fan_out(chosen, learner_ids, workers=args.workers)
+                            )
                             warm_bare(bare, learner_ids, args.connections)
+                            other_client = None
+                            if n == 20:  # where the member client matters most: 20 calls a lookup
+                                other_client = others.enter_context(
+                                    lookup_gateway(
+                                        chosen,
+                                        link=args.link,
+                                        env={**traced, "GATEWAY_MEMBER_HTTP_CLIENT": "aiohttp"},
+                                        workers=args.workers,
+                                        learners=learner_ids,
+                                    )
+                                )
+                                expect_healthy(other_client, chosen)
+                                run_wrk(
+                                    other_client.url(),
+                                    seconds=1,
+                                    connections=args.connections,
+                                    headers=other_client.headers(),
+                                )
                             for _ in range(2 if n <= 20 else 1):
                                 runs_n.append(
                                     table.add(
@@ -528,6 +550,17 @@ def main() -> None:
                                         calls,
                                     )
                                 )
+                                if other_client is not None:
+                                    aiohttp_n.append(
+                                        table.add(
+                                            label,
+                                            AIOHTTP,
+                                            other_client.load(
+                                                lua, seconds=seconds, connections=args.connections
+                                            ),
+                                            calls,
+                                        )
+                                    )
                                 bare_n.append(
                                     table.add(
                                         label,
@@ -537,6 +570,14 @@ def main() -> None:
                                     )
                                 )
                         w1[n] = median_run(runs_n)
+                        if aiohttp_n:
+                            by_client = ratio([r.rps for r in runs_n], [r.rps for r in aiohttp_n])
+                            summary.append(
+                                fmt_ratio(
+                                    f"W1 N={n} lookups/s traced, pyreqwest (default) / aiohttp client",
+                                    by_client,
+                                )
+                            )
                         summary.extend(floor_lines(n, runs_n, bare_n))
                         continue
                     w1[1] = _floors(
