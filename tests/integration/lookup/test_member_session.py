@@ -1,6 +1,7 @@
-"""The client of a member's registry calls, either kind, carries no state from one call to the next: a
-cookie the member sets while answering one lookup does not go back to it with the next (another caller's),
-and it follows no redirect."""
+"""The client of a member's registry calls, either kind (``GATEWAY_MEMBER_HTTP_CLIENT``): it carries no state
+from one call to the next (a cookie the member sets while answering one lookup does not go back to it with
+the next, another caller's), follows no redirect, keeps to its connection limit, and gets a connection back
+from a call its deadline cut off."""
 
 from __future__ import annotations
 
@@ -15,11 +16,15 @@ from aiohttp import web
 from adapters.connectors.member_client import new_member_client
 from contracts.connectors import MemberHttpClient
 
-ports: set[int] = set()
+
+@pytest.fixture
+def peer_ports() -> set[int]:
+    """The client ports the registry's ``/slow`` saw: one per connection."""
+    return set()
 
 
 @pytest.fixture
-async def member() -> AsyncIterator[str]:
+async def member(peer_ports: set[int]) -> AsyncIterator[str]:
     """A registry on loopback that sets a cookie on every answer and echoes the cookies it was sent."""
 
     async def answer(request: web.Request) -> web.Response:
@@ -31,7 +36,7 @@ async def member() -> AsyncIterator[str]:
         raise web.HTTPFound("/persons")
 
     async def slow(request: web.Request) -> web.Response:
-        ports.add(request.transport.get_extra_info("peername")[1] if request.transport else 0)
+        peer_ports.add(request.transport.get_extra_info("peername")[1] if request.transport else 0)
         await asyncio.sleep(0.2)
         return web.json_response({})
 
@@ -90,9 +95,8 @@ async def test_a_redirect_is_answered_not_followed(member: str, kind: str) -> No
 
 
 @pytest.mark.parametrize("kind", ["aiohttp", "pyreqwest"])
-async def test_connections_are_capped(member: str, kind: str) -> None:
+async def test_connections_are_capped(member: str, peer_ports: set[int], kind: str) -> None:
     """Ten calls at once over a client of 4 connections: all answered, over 4 connections at most."""
-    ports.clear()
     client = new_member_client(kind, 4)  # type: ignore[arg-type]
     try:
         answers = await asyncio.gather(
@@ -101,7 +105,7 @@ async def test_connections_are_capped(member: str, kind: str) -> None:
     finally:
         await client.close()
     assert [a.status for a in answers] == [200] * 10
-    assert 1 <= len(ports) <= 4
+    assert 1 <= len(peer_ports) <= 4
 
 
 @pytest.mark.parametrize("kind", ["aiohttp", "pyreqwest"])
