@@ -71,6 +71,12 @@ def test_the_demo_learner_is_found_at_three_members(demo: Demo) -> None:
     assert statuses == [review, review, recognised, recognised]
     assert report["awards"]
     assert all(a["framework"] == "uk-fheq" for a in report["awards"])
+    # The serving workers called the members through pyreqwest (the default), whose runtime has threads of
+    # its own: they still stop cleanly.
+    assert demo.stop() == 0
+    output = demo.proc.stdout.read() if demo.proc.stdout else ""
+    assert "Fatal Python error" not in output
+    assert "Traceback" not in output
 
 
 def test_a_member_at_capacity_is_refused_early_with_retry_after(tmp_path: Path) -> None:
