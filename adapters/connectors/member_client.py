@@ -17,8 +17,8 @@ call is cancelled from outside (``adapters.deadlines``), so neither client arms 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from typing import Literal
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Literal, TypeVar
 
 import aiohttp
 from pyreqwest.client import ClientBuilder
@@ -37,9 +37,29 @@ from contracts.connectors import (
 __all__ = ["AiohttpClient", "ClientKind", "ReqwestClient", "as_member_client", "new_member_client"]
 
 ClientKind = Literal["aiohttp", "pyreqwest"]
+R = TypeVar("R")
 _CHUNK = 64 * 1024
-_CONNECT_TIMEOUT = 5.0  # seconds; each call's deadline ends it sooner when it is nearer
+# Seconds to open a connection; a call's deadline ends it sooner when nearer. Either client raises
+# ``TimeoutError`` when it passes, as when the deadline does.
+_CONNECT_TIMEOUT = 5.0
 _NO_TYPE = "application/octet-stream"  # what aiohttp reports for an answer without Content-Type
+
+
+async def _capped(
+    read: Callable[[R, int], Awaitable[bytes | memoryview]],
+    response: R,
+    status: int,
+    limit: int,
+    error_limit: int,
+) -> bytes | memoryview:
+    """The body by ``read``: a 200's at most ``limit`` bytes, any other status's at most ``error_limit``,
+    an error body over that dropped (its status still counts)."""
+    try:
+        return await read(response, limit if status == 200 else error_limit)
+    except MemberBodyTooLarge:
+        if status == 200:
+            raise
+        return b""
 
 
 def _media_type(value: str | None) -> str:
@@ -51,9 +71,12 @@ def _media_type(value: str | None) -> str:
 class AiohttpClient:
     """``MemberHttpClient`` over an ``aiohttp.ClientSession`` (closed by ``close`` only if it is owned)."""
 
-    # The call runs under its caller's deadline: a second, aiohttp-level timer per request would only add
-    # cost (and the session's default of 5 minutes must not apply either).
-    _HELD_BY_CALLER = aiohttp.ClientTimeout(total=None, connect=None, sock_read=None, sock_connect=None)
+    # The call runs under its caller's deadline: a second, aiohttp-level timer for the whole request would
+    # only add cost (and the session's default of 5 minutes must not apply either). Only opening a new
+    # connection is bounded here, as pyreqwest's is. A request's timeout replaces the session's entirely.
+    _HELD_BY_CALLER = aiohttp.ClientTimeout(
+        total=None, connect=None, sock_read=None, sock_connect=_CONNECT_TIMEOUT
+    )
 
     def __init__(self, session: aiohttp.ClientSession, *, owned: bool = False) -> None:
         self.session = session
@@ -67,7 +90,6 @@ class AiohttpClient:
         session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=limit, limit_per_host=limit),
             cookie_jar=aiohttp.DummyCookieJar(),
-            timeout=aiohttp.ClientTimeout(total=None, connect=_CONNECT_TIMEOUT),
             trust_env=False,
         )
         return cls(session, owned=True)
@@ -79,14 +101,10 @@ class AiohttpClient:
             async with self.session.get(
                 URL(url, encoded=True), headers=headers, allow_redirects=False, timeout=self._HELD_BY_CALLER
             ) as response:
-                status = response.status
-                try:
-                    body = await _read_aiohttp(response, limit if status == 200 else error_limit)
-                except MemberBodyTooLarge:
-                    if status == 200:
-                        raise
-                    body = b""
-                return MemberAnswer(status, response.content_type, body)
+                body = await _capped(_read_aiohttp, response, response.status, limit, error_limit)
+                return MemberAnswer(response.status, response.content_type, body)
+        except TimeoutError:  # aiohttp's connect timeout is also a ClientConnectionError: keep it a timeout
+            raise
         except aiohttp.ClientConnectionError as exc:
             raise MemberConnectFailed(str(exc)) from exc
         except aiohttp.ClientError as exc:
@@ -136,15 +154,9 @@ class ReqwestClient:
         request = self._client.get(url).headers(headers).build_streamed()
         try:
             async with request as response:
-                status = response.status
-                try:
-                    body = await _read_reqwest(response, limit if status == 200 else error_limit)
-                except MemberBodyTooLarge:
-                    if status == 200:
-                        raise
-                    body = b""
-                return MemberAnswer(status, _media_type(response.get_header("content-type")), body)
-        except TimeoutError:
+                body = await _capped(_read_reqwest, response, response.status, limit, error_limit)
+                return MemberAnswer(response.status, _media_type(response.get_header("content-type")), body)
+        except TimeoutError:  # pyreqwest's timeouts are also RequestErrors: keep them timeouts
             raise
         except ConnectError as exc:
             raise MemberConnectFailed(exc.message) from exc

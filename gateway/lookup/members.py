@@ -5,11 +5,11 @@ the registry at most every ``members_refresh_interval`` seconds and rebuilds onl
 (or the gateway's client-assertion key) changed, so a breaker's state survives unrelated changes.
 
 Per member (R11, R26): one HTTP client (``member_http_client``) whose connection limit is the member's
-bulkhead size, one
-``MemberOAuthClient`` (the gateway's private_key_jwt client at the member's authorization server, its
-token cached until shortly before expiry) and one ``MemberPolicy`` (breaker with off-path probes,
-bulkhead, retry budget). A member whose connector is not installed, or whose settings are unusable, is
-left out and logged once; it shows as an ``error`` outcome with reason ``unconfigured``.
+bulkhead size, one ``MemberOAuthClient`` (the gateway's private_key_jwt client at the member's
+authorization server, its token cached until shortly before expiry) and one ``MemberPolicy`` (breaker
+with off-path probes, bulkhead, retry budget). A member whose connector is not installed, or whose
+settings are unusable, is left out and logged once; it shows as an ``error`` outcome with reason
+``unconfigured``.
 """
 
 from __future__ import annotations
