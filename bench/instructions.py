@@ -36,7 +36,7 @@ import sys
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import asyncpg
@@ -67,6 +67,7 @@ LOOKUP_LEARNERS = 8
 ISSUER = "http://127.0.0.1:8000"
 _TOKEN = msgspec.json.Decoder(dict[str, Any])
 _BODY = msgspec.json.Decoder()
+C = TypeVar("C")
 
 
 def _scope(method: str, target: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
@@ -190,10 +191,11 @@ async def _lookup_child(requests: int, data: Path, sites: list[MemberSite]) -> N
     await _lookup(requests, data / "aiohttp", sites, "lookup5-aiohttp", "aiohttp")
     async with contextlib.AsyncExitStack() as stack:
         sessions = [await stack.enter_async_context(aiohttp.ClientSession()) for _ in sites]
-        await _count("aiohttp5", requests, _bare_fan_out(sessions, sites, learners))
+        await _count("aiohttp5", requests, _floor(_aiohttp_get, sessions, sites, learners))
     clients = [new_member_client("pyreqwest", 32) for _ in sites]
     try:
-        await _count("reqwest5", requests, _bare_reqwest(clients, sites, learners))
+        # through the gateway's pyreqwest client (capped reads)
+        await _count("reqwest5", requests, _floor(_reqwest_get, clients, sites, learners))
     finally:
         await asyncio.gather(*(c.close() for c in clients))
 
@@ -237,44 +239,26 @@ async def _lookup(requests: int, data: Path, sites: list[MemberSite], name: str,
         await _count(name, requests, lookup)
 
 
-def _bare_fan_out(
-    sessions: list[aiohttp.ClientSession], sites: list[MemberSite], learners: list[str]
+_FLOOR_HEADERS = {"Authorization": "Bearer x", "Accept": "application/json"}
+
+
+async def _aiohttp_get(session: aiohttp.ClientSession, url: str) -> None:
+    async with session.get(url, headers=_FLOOR_HEADERS) as response:
+        assert response.status == 200, response.status
+        _BODY.decode(await response.read())
+
+
+async def _reqwest_get(client: MemberHttpClient, url: str) -> None:
+    answer = await client.get(url, _FLOOR_HEADERS, limit=DEFAULT_MAX_BYTES, error_limit=DEFAULT_MAX_BYTES)
+    assert answer.status == 200, answer.status
+    _BODY.decode(answer.body)
+
+
+def _floor(
+    get: Callable[[C, str], Awaitable[None]], clients: list[C], sites: list[MemberSite], learners: list[str]
 ) -> Callable[[int], Awaitable[None]]:
-    """lookup5's member GETs with nothing around them: a session per member."""
-    headers = {"Authorization": "Bearer x", "Accept": "application/json"}
+    """lookup5's member GETs with nothing around them, ``get`` through one client per member at once."""
     query = f"{PAGE_QUERY}&expand=course_offering"
-
-    async def get(session: aiohttp.ClientSession, url: str) -> None:
-        async with session.get(url, headers=headers) as response:
-            assert response.status == 200, response.status
-            _BODY.decode(await response.read())
-
-    async def fan_out(i: int) -> None:
-        esi = learners[i % len(learners)]
-        await asyncio.gather(
-            *(
-                get(
-                    session,
-                    f"{site.base_url}/persons/{site.person_ids[esi]}/course-offering-associations?{query}",
-                )
-                for session, site in zip(sessions, sites, strict=True)
-            )
-        )
-
-    return fan_out
-
-
-def _bare_reqwest(
-    clients: list[MemberHttpClient], sites: list[MemberSite], learners: list[str]
-) -> Callable[[int], Awaitable[None]]:
-    """lookup5's member GETs through the gateway's pyreqwest client (capped reads), nothing else."""
-    headers = {"Authorization": "Bearer x", "Accept": "application/json"}
-    query = f"{PAGE_QUERY}&expand=course_offering"
-
-    async def get(client: MemberHttpClient, url: str) -> None:
-        answer = await client.get(url, headers, limit=DEFAULT_MAX_BYTES, error_limit=DEFAULT_MAX_BYTES)
-        assert answer.status == 200, answer.status
-        _BODY.decode(answer.body)
 
     async def fan_out(i: int) -> None:
         esi = learners[i % len(learners)]
