@@ -9,7 +9,7 @@ returns them byte for byte; ``check_bodies`` fetches them back over HTTP and com
 ``location =`` on the path only, so ``/persons`` answers the one matching page whatever the query string.
 
 Faulty members (performance.md): ``slow`` (``echo_sleep``, from Debian's ``libnginx-mod-http-echo``),
-``hung`` (sleeps far past any deadline), ``refused`` (a port nothing listens on), ``malformed``
+``hung`` (sleeps an hour: far past any deadline), ``refused`` (a port nothing listens on), ``malformed``
 (``200 not json``) and ``unavailable`` (``503`` with a problem body). Every member's token endpoint answers
 a fixed bearer token (the mock does not check it), except a refused member's, which refuses too.
 
@@ -53,6 +53,7 @@ __all__ = [
     "require_nginx",
 ]
 
+HUNG_SECONDS = 3600
 MemberKind = Literal["ok", "slow", "hung", "refused", "malformed", "unavailable"]
 TOKEN_BODY = '{"access_token":"x","token_type":"Bearer","expires_in":3600}'
 PROBLEM_503 = '{"type":"about:blank","status":503,"title":"Service Unavailable"}'
@@ -199,7 +200,10 @@ def _server(site: MemberSite, files: Path, sleep_s: float) -> str:
                 locations.append(f"    location = {path} {{ alias {files / name}; }}\n")
         body = "".join(locations) + "    location / { return 404; }\n"
     elif kind in ("slow", "hung"):
-        body = f"    location / {{ echo_sleep {sleep_s:g}; echo '{{}}'; }}\n"
+        # A hung member must not answer before any deadline does: not a lookup's (at most 30 s) and not
+        # the breaker's half-open probe (2 s), which a member that answered after ``sleep_s`` would pass.
+        sleep = sleep_s if kind == "slow" else HUNG_SECONDS
+        body = f"    location / {{ echo_sleep {sleep:g}; echo '{{}}'; }}\n"
     elif kind == "malformed":
         body = "    location / { return 200 'not json'; }\n"
     elif kind == "unavailable":
