@@ -60,11 +60,11 @@ def configure_telemetry(
         exporting.append(SimpleSpanProcessor(ConsoleSpanExporter()))
     if env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
         try:
-            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+            from gateway.otlp.exporter import GatewaySpanExporter
         except ImportError:
             log.warning("OTEL_EXPORTER_OTLP_ENDPOINT is set but the otlp extra is not installed")
         else:
-            exporting.append(BatchSpanProcessor(OTLPSpanExporter()))
+            exporting.append(BatchSpanProcessor(GatewaySpanExporter()))
     resource = Resource.create({"service.name": env.get("OTEL_SERVICE_NAME", "consortium-gateway")})
     if exporting or env.get("OTEL_TRACES_SAMPLER"):
         provider = TracerProvider(resource=resource)  # the SDK reads OTEL_TRACES_SAMPLER itself
