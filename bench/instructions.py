@@ -17,6 +17,9 @@ Needs valgrind (Debian package ``valgrind``). Workloads, in one run:
             run natively, not counted), the mapping, the merge and the access-audit entry; tracing as with
             no exporter (spans made, none recorded)
   lookup5-aiohttp  the same with ``GATEWAY_MEMBER_HTTP_CLIENT=aiohttp``
+  lookup5-sampled  lookup5 with every lookup sampled and exported over OTLP/HTTP as the gateway exports
+            (batched, to the nginx sink; the batches still queued are flushed inside the count): what one
+            sampled lookup costs, which W7's sampled share multiplies
   aiohttp5  the floor of lookup5's member calls: the same five GETs of a learner's associations with
             aiohttp alone (a session per member, concurrent, each body decoded), nothing else
   reqwest5  the same floor through the gateway's pyreqwest client (``member_client.ReqwestClient``)
@@ -42,6 +45,7 @@ import aiohttp
 import asyncpg
 import msgspec
 import uvloop
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from adapters.connectors.member_client import new_member_client
 from adapters.connectors.ooapi import DEFAULT_MAX_BYTES
@@ -59,9 +63,11 @@ from gateway.db.embedded import embedded_postgres
 from gateway.db.migrate import migrate
 from gateway.members.consortium_file import parse_consortium
 from gateway.members.service import sync_consortium
+from gateway.otlp.exporter import GatewaySpanExporter
+from gateway.telemetry import Telemetry, configure_telemetry
 
 APP_WORKLOADS = ("healthz", "whoami", "create")
-LOOKUP_WORKLOADS = ("lookup5", "lookup5-aiohttp", "aiohttp5", "reqwest5")
+LOOKUP_WORKLOADS = ("lookup5", "lookup5-aiohttp", "lookup5-sampled", "aiohttp5", "reqwest5")
 LOOKUP_MEMBERS = 5
 LOOKUP_LEARNERS = 8
 ISSUER = "http://127.0.0.1:8000"
@@ -115,7 +121,9 @@ def _callgrind(*args: str) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _running(consortium: str, data: Path, **settings: Any) -> AsyncIterator[_App]:
+async def _running(
+    consortium: str, data: Path, telemetry: Telemetry | None = None, **settings: Any
+) -> AsyncIterator[_App]:
     """The app on its own embedded PostgreSQL with ``consortium``, through its lifespan."""
     with embedded_postgres(data / "pg") as dsn:
         conn = await asyncpg.connect(dsn)
@@ -125,7 +133,8 @@ async def _running(consortium: str, data: Path, **settings: Any) -> AsyncIterato
         finally:
             await conn.close()
         app = create_app(
-            Settings(database_url=dsn, issuer=ISSUER, data_dir=data, keys_dir=data / "keys", **settings)
+            Settings(database_url=dsn, issuer=ISSUER, data_dir=data, keys_dir=data / "keys", **settings),
+            telemetry=telemetry,
         )
         started: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -146,14 +155,22 @@ async def _bearer(http: _App, client: BenchClient) -> list[tuple[bytes, bytes]]:
     return [(b"authorization", f"Bearer {_TOKEN.decode(body)['access_token']}".encode())]
 
 
-async def _count(workload: str, requests: int, one: Callable[[int], Awaitable[None]]) -> None:
+async def _count(
+    workload: str,
+    requests: int,
+    one: Callable[[int], Awaitable[None]],
+    settle: Callable[[], object] = lambda: None,
+) -> None:
     """``requests`` counted calls of ``one`` after 100 uncounted ones (caches, prepared statements, the
-    recognition engine, the members' kept courses), dumped as ``workload``."""
+    recognition engine, the members' kept courses), then ``settle`` (work the calls left behind), dumped as
+    ``workload``."""
     for i in range(100):
         await one(i)
+    settle()
     _callgrind("-i", "on")
     for i in range(requests):
         await one(100 + i)
+    settle()
     _callgrind("-i", "off")
     _callgrind("-d", workload)
 
@@ -184,11 +201,19 @@ async def _app_child(requests: int, data: Path) -> None:
         await _count("create", requests, create)
 
 
-async def _lookup_child(requests: int, data: Path, sites: list[MemberSite]) -> None:
-    """W1 at N = 5 over either member client, then the floors of its member calls with either client."""
+async def _lookup_child(requests: int, data: Path, sites: list[MemberSite], otlp: str) -> None:
+    """W1 at N = 5 over either member client and sampled, then the floors of its member calls with either
+    client."""
     learners = list(sites[0].person_ids)
     await _lookup(requests, data / "pyreqwest", sites, "lookup5", "pyreqwest")
     await _lookup(requests, data / "aiohttp", sites, "lookup5-aiohttp", "aiohttp")
+    # every span sampled (the provider's default sampler), exported as in production
+    exporter = GatewaySpanExporter(endpoint=f"{otlp}/v1/traces")
+    sampled = configure_telemetry(processors=(BatchSpanProcessor(exporter),), env={})
+    try:
+        await _lookup(requests, data / "sampled", sites, "lookup5-sampled", "pyreqwest", sampled)
+    finally:
+        sampled.shutdown()
     async with contextlib.AsyncExitStack() as stack:
         sessions = [await stack.enter_async_context(aiohttp.ClientSession()) for _ in sites]
         await _count("aiohttp5", requests, _floor(_aiohttp_get, sessions, sites, learners))
@@ -200,13 +225,21 @@ async def _lookup_child(requests: int, data: Path, sites: list[MemberSite]) -> N
         await asyncio.gather(*(c.close() for c in clients))
 
 
-async def _lookup(requests: int, data: Path, sites: list[MemberSite], name: str, client: str) -> None:
+async def _lookup(
+    requests: int,
+    data: Path,
+    sites: list[MemberSite],
+    name: str,
+    client: str,
+    telemetry: Telemetry | None = None,
+) -> None:
     """Each learner linked at every member and consenting to the caller (as bench.fanout)."""
     clients = {s.spec.member_id: member_client(s.spec.member_id) for s in sites}
     caller = sites[-1].spec.member_id
     learners = list(sites[0].person_ids)
     consortium = consortium_for(sites, clients)
-    async with _running(consortium, data, outbound_allow_loopback=True, member_http_client=client) as http:
+    settings = {"outbound_allow_loopback": True, "member_http_client": client}
+    async with _running(consortium, data, telemetry, **settings) as http:
         bearers = {member: await _bearer(http, client.bench) for member, client in clients.items()}
         json_of = {member: [*b, (b"content-type", b"application/json")] for member, b in bearers.items()}
         until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).isoformat()
@@ -236,7 +269,8 @@ async def _lookup(requests: int, data: Path, sites: list[MemberSite], name: str,
             assert not answer["partial"], answer["members"]
             assert len(answer["items"]) == sites[0].awarded * len(sites), len(answer["items"])
 
-        await _count(name, requests, lookup)
+        settle = telemetry.provider.force_flush if telemetry is not None else lambda: None
+        await _count(name, requests, lookup, settle)
 
 
 _FLOOR_HEADERS = {"Authorization": "Bearer x", "Accept": "application/json"}
@@ -296,6 +330,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--lookup-only", action="store_true", help="count lookup5 only (a quicker run)")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)  # the member sites, as JSON
+    parser.add_argument("--otlp", help=argparse.SUPPRESS)  # the members' OTLP sink
     args = parser.parse_args()
     workloads = LOOKUP_WORKLOADS if args.lookup_only else APP_WORKLOADS + LOOKUP_WORKLOADS
     if args.child:
@@ -303,7 +338,8 @@ def main() -> None:
             # the server's loop (granian picks uvloop)
             if not args.lookup_only:
                 uvloop.run(_app_child(args.requests, Path(tmp) / "app"))
-            uvloop.run(_lookup_child(args.requests, Path(tmp) / "lookup", _member_sites(args.child)))
+            sites = _member_sites(args.child)
+            uvloop.run(_lookup_child(args.requests, Path(tmp) / "lookup", sites, args.otlp))
         return
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         sys.exit("this benchmark needs valgrind: apt-get install -y valgrind")
@@ -343,6 +379,8 @@ def main() -> None:
             "bench.instructions",
             "--child",
             str(sites),
+            "--otlp",
+            members.otlp_endpoint,
             "--requests",
             str(args.requests),
             *(["--lookup-only"] if args.lookup_only else []),
@@ -358,6 +396,7 @@ def main() -> None:
     floors = {
         "lookup5": "reqwest5",
         "lookup5-aiohttp": "aiohttp5",
+        "lookup5-sampled": "lookup5",
         "reqwest5": "aiohttp5",
         "whoami": "healthz",
         "create": "healthz",
