@@ -5,10 +5,20 @@ from __future__ import annotations
 
 import contextlib
 from contextlib import AbstractContextManager
+from contextvars import Token
 from typing import Any
 
 from opentelemetry import context, propagate
-from opentelemetry.trace import Span, SpanKind, Tracer, get_current_span
+from opentelemetry.context import Context
+from opentelemetry.trace import (
+    Span,
+    SpanKind,
+    Status,
+    StatusCode,
+    Tracer,
+    get_current_span,
+    set_span_in_context,
+)
 from opentelemetry.util.types import Attributes
 
 __all__ = ["child_span", "inject_current", "sampled_out"]
@@ -44,13 +54,39 @@ def child_span(
     quiet = sampled_out()
     if quiet is not None:
         return contextlib.nullcontext(quiet)
-    return tracer.start_as_current_span(
-        name,
-        kind=kind,
-        attributes=attributes,
-        record_exception=record_exception,
-        set_status_on_exception=set_status_on_exception,
-    )
+    span = tracer.start_span(name, kind=kind, attributes=attributes)
+    return _Current(span, record_exception, set_status_on_exception)
+
+
+class _Current:
+    """``use_span(span, end_on_exit=True)``, as ``start_as_current_span`` enters it, in a plain class: the two
+    nested generator-based context managers it takes cost about a third of a sampled span (~5 of 19 us)."""
+
+    __slots__ = ("_record", "_set_status", "_span", "_token")
+
+    def __init__(self, span: Span, record_exception: bool, set_status_on_exception: bool) -> None:
+        self._span = span
+        self._record = record_exception
+        self._set_status = set_status_on_exception
+        self._token: Token[Context] | None = None
+
+    def __enter__(self) -> Span:
+        self._token = context.attach(set_span_in_context(self._span))
+        return self._span
+
+    def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
+        span = self._span
+        try:
+            if self._token is not None:
+                context.detach(self._token)
+            # as use_span: errors (``Exception``) only, not exits such as cancellation
+            if isinstance(error, Exception) and span.is_recording():
+                if self._record:
+                    span.record_exception(error)
+                if self._set_status:
+                    span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
+        finally:
+            span.end()
 
 
 # The propagation headers of the last context injected, with the context and propagator they were made

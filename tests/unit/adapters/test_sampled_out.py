@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased
-from opentelemetry.trace import SpanKind, use_span
+from opentelemetry.trace import SpanKind, StatusCode, get_current_span, use_span
 
 from adapters.tracing import child_span, sampled_out
 
@@ -57,3 +60,39 @@ def test_child_span_is_a_new_recorded_span_under_a_recorded_trace() -> None:
     assert call.attributes == {"member": "m"}
     assert call.parent is not None
     assert call.parent.span_id == request.get_span_context().span_id
+
+
+def _finished_call(
+    opener: str, error: BaseException, record_exception: bool, set_status: bool
+) -> tuple[object, object, list[tuple[str, object]]]:
+    """The span ``call`` as ``opener`` leaves it when ``error`` escapes it: status, description, events."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(sampler=ParentBased(ALWAYS_ON))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("t")
+    options = {"record_exception": record_exception, "set_status_on_exception": set_status}
+    with tracer.start_as_current_span("request") as request:
+        opened = (
+            child_span(tracer, "call", **options)
+            if opener == "child_span"
+            else tracer.start_as_current_span("call", **options)
+        )
+        with pytest.raises(type(error)) as escaped, opened:
+            raise error
+        assert escaped.value is error
+        assert get_current_span() is request  # the context is given back
+    (call,) = [s for s in exporter.get_finished_spans() if s.name == "call"]
+    events = [(e.name, (e.attributes or {}).get("exception.type")) for e in call.events]
+    return call.status.status_code, call.status.description, events
+
+
+@pytest.mark.parametrize("error", [ValueError("bad member"), asyncio.CancelledError(), KeyboardInterrupt()])
+@pytest.mark.parametrize(("record_exception", "set_status"), [(True, True), (False, True), (True, False)])
+def test_child_span_ends_on_an_error_as_start_as_current_span_does(
+    error: BaseException, record_exception: bool, set_status: bool
+) -> None:
+    """``child_span`` opens its span without the SDK's context managers; what an escaping exception leaves on
+    the span (status, exception event; none for cancellation) must be what the SDK's would leave."""
+    ours = _finished_call("child_span", error, record_exception, set_status)
+    assert ours == _finished_call("sdk", error, record_exception, set_status)
+    assert (ours[0] == StatusCode.ERROR) == (isinstance(error, Exception) and set_status)
