@@ -6,8 +6,9 @@ and only when that span is recording does it collect attributes or wrap ``send``
 
 Configuration is the standard ``OTEL_*`` environment: ``OTEL_SERVICE_NAME``, ``OTEL_TRACES_SAMPLER`` /
 ``OTEL_TRACES_SAMPLER_ARG`` (read by the SDK), ``OTEL_EXPORTER_OTLP_ENDPOINT`` (needs the ``otlp`` extra).
-With no exporter at all the sampler is ``parentbased_always_off``: nothing is recorded that nobody reads,
-yet trace ids still reach the logs.
+With an OTLP exporter and no sampler named, the sampler is ``parentbased_ratelimiting`` at 10 traces a
+second per process (``gateway.sampling``), not the SDK's default of every trace. With no exporter at all it
+is ``parentbased_always_off``: nothing is recorded that nobody reads, yet trace ids still reach the logs.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
 from opentelemetry.trace import SpanKind, StatusCode, Tracer
+
+from gateway.sampling import RATE_LIMITING, parentbased_ratelimiting
 
 __all__ = ["Telemetry", "TracingMiddleware", "configure_telemetry"]
 
@@ -58,6 +61,7 @@ def configure_telemetry(
     exporting = list(processors)
     if trace_console:
         exporting.append(SimpleSpanProcessor(ConsoleSpanExporter()))
+    otlp = False
     if env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
         try:
             from gateway.otlp.exporter import GatewaySpanExporter
@@ -65,9 +69,19 @@ def configure_telemetry(
             log.warning("OTEL_EXPORTER_OTLP_ENDPOINT is set but the otlp extra is not installed")
         else:
             exporting.append(BatchSpanProcessor(GatewaySpanExporter()))
+            otlp = True
     resource = Resource.create({"service.name": env.get("OTEL_SERVICE_NAME", "consortium-gateway")})
-    if exporting or env.get("OTEL_TRACES_SAMPLER"):
+    named = env.get("OTEL_TRACES_SAMPLER", "").strip().lower()
+    if named == RATE_LIMITING:  # ours: the SDK reads only its own names, the entry point is for distros
+        provider = TracerProvider(
+            resource=resource, sampler=parentbased_ratelimiting(env.get("OTEL_TRACES_SAMPLER_ARG"))
+        )
+    elif named:
         provider = TracerProvider(resource=resource)  # the SDK reads OTEL_TRACES_SAMPLER itself
+    elif otlp:
+        provider = TracerProvider(resource=resource, sampler=parentbased_ratelimiting())
+    elif exporting:
+        provider = TracerProvider(resource=resource)  # spans for a reader or a test: all of them
     else:
         provider = TracerProvider(resource=resource, sampler=ParentBased(ALWAYS_OFF))
     for processor in exporting:
