@@ -15,8 +15,9 @@ and the R26 hung-member check, against nginx mock members, with the floors measu
   (alternated; production breaker settings): >= 0.9x, with the right outcome for each member.
 - R26: N = 20 with one member hung against 20 healthy (alternated): p99 <= 2x.
 - W7: N = 5 with the production tracing configuration (OTLP/HTTP exporter with its batch processor, to a
-  local sink that drops the spans; sampler ``parentbased_traceidratio``) against no tracing (and, for
-  information, against 100% sampling and against the gateway traced with its other member client,
+  local sink that drops the spans; the gateway's production sampler, ``parentbased_ratelimiting`` at 10
+  traces a second per worker) against no tracing (and, for information, against a ratio sampler
+  (``--sample-ratio``, 10 %), 100% sampling and the gateway traced with its other member client,
   aiohttp), alternated: tracing costs <= 20% of throughput.
 
 Each member is one ``listen`` port of one nginx (``bench.nginx_members``) serving the bytes the OOAPI
@@ -439,7 +440,9 @@ def main() -> None:
     parser.add_argument("--deadline-ms", type=int, default=500, help="T for W2 and R26 (Request-Timeout-Ms)")
     parser.add_argument("--w2-connections", type=int, default=16)
     parser.add_argument("--r26-connections", type=int, default=8)
-    parser.add_argument("--sample-ratio", type=float, default=0.1, help="production sampler ratio")
+    parser.add_argument(
+        "--sample-ratio", type=float, default=0.1, help="the ratio of W7's parentbased_traceidratio variant"
+    )
     parser.add_argument("--no-express-gateway", action="store_true")
     parser.add_argument("--express-gateway-dir", type=Path, default=EG_DIR)
     parser.add_argument("--quick", action="store_true", help="N = 1, 5, 20; 3 s runs (W2: 10 s)")
@@ -461,11 +464,8 @@ def main() -> None:
     specs += [MemberSpec(fault_id(name), "ects", kind) for name, kind in FAULTS.items()]  # type: ignore[arg-type]
     deadline_ms = args.deadline_ms
     slow_s = 4 * deadline_ms / 1000
-    production = {
-        "OTEL_SERVICE_NAME": "consortium-gateway",
-        "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
-        "OTEL_TRACES_SAMPLER_ARG": f"{args.sample_ratio:g}",
-    }
+    # the gateway's own sampler with an exporter: parentbased_ratelimiting (gateway.sampling)
+    production = {"OTEL_SERVICE_NAME": "consortium-gateway"}
 
     eg_problem: str | None = "skipped (--no-express-gateway)" if args.no_express_gateway else None
     if eg_problem is None:
@@ -489,7 +489,10 @@ def main() -> None:
                 f"{'every member' if linked else 'the home member only'}; gateway {args.workers} workers; "
                 f"wrk 1 thread, {seconds:g} s runs, {rounds} rounds where a ratio is reported"
             )
-            print(f"production tracing: OTLP/HTTP batch exporter to a local sink, {production}")
+            print(
+                "production tracing: OTLP/HTTP batch exporter to a local sink, the gateway's production "
+                f"sampler (parentbased_ratelimiting, 10 traces/s per worker), {production}"
+            )
             print(HEADER)
 
             def calls_of(chosen: list[MemberSite]) -> float:
@@ -833,13 +836,18 @@ def _w7(
     calls: float,
     summary: list[str],
 ) -> tuple[Run, tuple[float, float, float]]:
-    """W1 N=5 with production tracing, without tracing and fully sampled, and traced with the aiohttp member
-    client: four gateways, alternated."""
+    """W1 N=5 with production tracing, without tracing, ratio-sampled and fully sampled, and traced with the
+    aiohttp member client: five gateways, alternated."""
     full = {**traced, "OTEL_TRACES_SAMPLER": "parentbased_always_on"}
-    full.pop("OTEL_TRACES_SAMPLER_ARG")
+    by_ratio = {
+        **traced,
+        "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+        "OTEL_TRACES_SAMPLER_ARG": f"{args.sample_ratio:g}",
+    }
     variants = {
         "gateway, traced (production)": traced,
         "gateway, no tracing": {},
+        RATIO.format(args.sample_ratio): by_ratio,
         "gateway, 100% sampled": full,
         # The member client the gateway does not use by default, so each run shows what the default wins.
         AIOHTTP: {**traced, "GATEWAY_MEMBER_HTTP_CLIENT": "aiohttp"},
@@ -890,6 +898,12 @@ def _w7(
     summary.append(fmt_ratio("W7 lookups/s production tracing / no tracing", traced_ratio))
     summary.append(
         fmt_ratio(
+            f"W7 lookups/s ratio-sampled ({args.sample_ratio:.0%}) / no tracing",
+            ratio([r.rps for r in results[RATIO.format(args.sample_ratio)]], off),
+        )
+    )
+    summary.append(
+        fmt_ratio(
             "W7 lookups/s 100% sampled / no tracing",
             ratio([r.rps for r in results["gateway, 100% sampled"]], off),
         )
@@ -905,6 +919,7 @@ def _w7(
 
 BARE = "bare fan-out floor (Litestar + pyreqwest)"
 AIOHTTP = "gateway, traced, aiohttp client"
+RATIO = "gateway, traced, {:.0%} ratio sampler"
 TARGETS = {5: 1200, 20: 300}  # lookups/s, the issue's targets
 
 
