@@ -866,8 +866,12 @@ def _w7(
             expect_healthy(lookup, chosen)
             run_wrk(lookup.url(), seconds=1, connections=args.connections, headers=lookup.headers())
         warm_bare(bare, learner_ids, args.connections)
-        for _ in range(rounds):
-            for name, lookup in gateways.items():
+        names = list(gateways)
+        for round_ in range(rounds):
+            # each round starts with the next variant: none always runs first (after the floor's load)
+            start = round_ % len(names)
+            for name in names[start:] + names[:start]:
+                lookup = gateways[name]
                 results[name].append(
                     table.add(
                         "W1/W7 N=5",
