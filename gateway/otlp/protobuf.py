@@ -49,6 +49,7 @@ _KIND = {
 # Attributes whose encoded form is kept, by exact type: a subclass (an enum) may encode differently.
 _SCALARS = frozenset((str, bool, int, float))
 _KEPT_ENTRIES = 4096
+_KEPT_ENTRY_BYTES = 1024  # most statements fit; a long one-off value is not kept (8 MB at most in all)
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -107,7 +108,8 @@ def _key_value(key: str, value: Any) -> bytes:
 class _Attributes:
     """Encodes attribute mappings as repeated ``KeyValue`` fields, keeping the encoded entries of scalars.
 
-    Used from the exporter's one thread; the kept entries are bounded and dropped whole when full."""
+    One exporter's: its batch processor exports under a lock. The kept entries are bounded in number and
+    size (a few MB at most) and dropped whole when full."""
 
     def __init__(self) -> None:
         self._kept: dict[tuple[bytes, str, type, Any], bytes] = {}
@@ -127,7 +129,7 @@ class _Attributes:
                 except (TypeError, ValueError, UnicodeError) as error:
                     log.warning("span attribute %r not exported: %s", key, error)
                     continue
-                if index is not None:
+                if index is not None and len(entry) <= _KEPT_ENTRY_BYTES:
                     if len(kept) >= _KEPT_ENTRIES:
                         kept.clear()
                     kept[index] = entry
