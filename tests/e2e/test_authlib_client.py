@@ -10,13 +10,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from authlib.deprecate import AuthlibDeprecationWarning
 from e2e.test_demo import Demo
 from joserfc.jwk import ECKey
 
 pytestmark = pytest.mark.e2e
 
+# authlib prefers httpx2 and warns when it falls back to httpx. Its warnings module puts an "always" filter
+# first when it is imported, so it is imported above: the filter here must come after that one.
 with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # authlib prefers httpx2 and warns when it falls back to httpx
+    warnings.filterwarnings("ignore", category=AuthlibDeprecationWarning)
     from authlib.integrations.httpx_client import OAuth2Client
     from authlib.oauth2.rfc7523 import PrivateKeyJWT
 
