@@ -207,7 +207,7 @@ async def _lookup_child(requests: int, data: Path, sites: list[MemberSite], otlp
     learners = list(sites[0].person_ids)
     await _lookup(requests, data / "pyreqwest", sites, "lookup5", "pyreqwest")
     await _lookup(requests, data / "aiohttp", sites, "lookup5-aiohttp", "aiohttp")
-    # every span sampled (the provider's default sampler), exported as in production
+    # every lookup sampled (a processor and no sampler named), exported as in production
     exporter = GatewaySpanExporter(endpoint=f"{otlp}/v1/traces")
     sampled = configure_telemetry(processors=(BatchSpanProcessor(exporter),), env={})
     try:

@@ -33,12 +33,11 @@ from opentelemetry.trace import Link, SpanKind, get_current_span
 from opentelemetry.trace.span import TraceState
 from opentelemetry.util.types import Attributes
 
-__all__ = ["DEFAULT_TRACES_PER_SECOND", "RATE_LIMITING", "RateLimitingSampler", "parentbased_ratelimiting"]
+__all__ = ["DEFAULT_TRACES_PER_SECOND", "RateLimitingSampler", "parentbased_ratelimiting"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TRACES_PER_SECOND = 10.0
-RATE_LIMITING = "parentbased_ratelimiting"  # its name in OTEL_TRACES_SAMPLER
 # A refill is computed from a difference of clock readings, which can fall a rounding error short of a
 # whole trace (0.1 s at 10/s giving 0.9999999999999).
 _WHOLE = 1.0 - 1e-9

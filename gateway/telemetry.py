@@ -5,7 +5,8 @@ even when a request is not sampled (shared/reference/performance.md), so our mid
 and only when that span is recording does it collect attributes or wrap ``send`` to read the status.
 
 Configuration is the standard ``OTEL_*`` environment: ``OTEL_SERVICE_NAME``, ``OTEL_TRACES_SAMPLER`` /
-``OTEL_TRACES_SAMPLER_ARG`` (read by the SDK), ``OTEL_EXPORTER_OTLP_ENDPOINT`` (needs the ``otlp`` extra).
+``OTEL_TRACES_SAMPLER_ARG`` (any sampler registered as an OpenTelemetry entry point, the SDK's included),
+``OTEL_EXPORTER_OTLP_ENDPOINT`` (needs the ``otlp`` extra; the exporter reads its other settings itself).
 With an OTLP exporter and no sampler named, the sampler is ``parentbased_ratelimiting`` at 10 traces a
 second per process (``gateway.sampling``), not the SDK's default of every trace. With no exporter at all it
 is ``parentbased_always_off``: nothing is recorded that nobody reads, yet trace ids still reach the logs.
@@ -15,8 +16,9 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -25,14 +27,17 @@ from opentelemetry.propagate import extract
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
-from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased, Sampler
 from opentelemetry.trace import SpanKind, StatusCode, Tracer
 
-from gateway.sampling import RATE_LIMITING, parentbased_ratelimiting
+from gateway.sampling import parentbased_ratelimiting
 
 __all__ = ["Telemetry", "TracingMiddleware", "configure_telemetry"]
 
 log = logging.getLogger(__name__)
+
+SAMPLER_ENTRY_POINTS = "opentelemetry_traces_sampler"
+_RATIO_SAMPLERS = frozenset({"traceidratio", "parentbased_traceidratio"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,22 +76,41 @@ def configure_telemetry(
             exporting.append(BatchSpanProcessor(GatewaySpanExporter()))
             otlp = True
     resource = Resource.create({"service.name": env.get("OTEL_SERVICE_NAME", "consortium-gateway")})
-    named = env.get("OTEL_TRACES_SAMPLER", "").strip().lower()
-    if named == RATE_LIMITING:  # ours: the SDK reads only its own names, the entry point is for distros
-        provider = TracerProvider(
-            resource=resource, sampler=parentbased_ratelimiting(env.get("OTEL_TRACES_SAMPLER_ARG"))
-        )
-    elif named:
-        provider = TracerProvider(resource=resource)  # the SDK reads OTEL_TRACES_SAMPLER itself
-    elif otlp:
-        provider = TracerProvider(resource=resource, sampler=parentbased_ratelimiting())
-    elif exporting:
-        provider = TracerProvider(resource=resource)  # spans for a reader or a test: all of them
-    else:
-        provider = TracerProvider(resource=resource, sampler=ParentBased(ALWAYS_OFF))
+    provider = TracerProvider(resource=resource, sampler=_sampler(env, otlp=otlp, exporting=bool(exporting)))
     for processor in exporting:
         provider.add_span_processor(processor)
     return Telemetry(provider=provider, tracer=provider.get_tracer("consortium-gateway"))
+
+
+def _sampler(env: Mapping[str, str], *, otlp: bool, exporting: bool) -> Sampler:
+    """The sampler ``env`` names, else the gateway's production sampler when spans go to an OTLP collector,
+    every trace when they go to a reader or a test, and none when nobody reads them."""
+    name = env.get("OTEL_TRACES_SAMPLER", "").strip().lower()
+    if name:
+        named = _named_sampler(name, env.get("OTEL_TRACES_SAMPLER_ARG"))
+        if named is not None:
+            return named
+    if otlp:
+        return parentbased_ratelimiting()
+    return ParentBased(ALWAYS_ON if exporting else ALWAYS_OFF)
+
+
+def _named_sampler(name: str, arg: str | None) -> Sampler | None:
+    """The sampler registered as ``name`` in OpenTelemetry's sampler entry points (the SDK's own, this
+    project's ``parentbased_ratelimiting``, any other installed one), made from ``arg`` as the SDK's
+    configurator makes it: the ratio samplers from a number."""
+    found = next((e for e in entry_points(group=SAMPLER_ENTRY_POINTS) if e.name == name), None)
+    if found is None:
+        log.warning("OTEL_TRACES_SAMPLER %r is not an installed sampler; the default applies", name)
+        return None
+    factory: Callable[[float | str | None], Sampler] = found.load()
+    if name in _RATIO_SAMPLERS:
+        try:
+            return factory(float(arg or ""))
+        except ValueError:
+            log.warning("OTEL_TRACES_SAMPLER_ARG %r is not a ratio; sampling every trace", arg)
+            return factory(1.0)
+    return factory(arg)
 
 
 class TracingMiddleware:

@@ -122,8 +122,7 @@ def test_a_bad_argument_falls_back_to_the_default_with_a_warning(
 
 
 def test_with_an_otlp_exporter_and_no_sampler_named_the_gateway_samples_by_budget() -> None:
-    endpoint = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"}
-    telemetry = configure_telemetry(env=endpoint)
+    telemetry = configure_telemetry(env={"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"})
     try:
         description = telemetry.provider.sampler.get_description()
         assert description.startswith("ParentBased{root:RateLimitingSampler{10/s}")
@@ -131,20 +130,50 @@ def test_with_an_otlp_exporter_and_no_sampler_named_the_gateway_samples_by_budge
         telemetry.shutdown()
 
 
-def test_a_named_sampler_wins(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "parentbased_traceidratio")
-    monkeypatch.setenv("OTEL_TRACES_SAMPLER_ARG", "0.25")
-    telemetry = configure_telemetry(
-        env={"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318", "OTEL_TRACES_SAMPLER": "x"}
-    )
+COLLECTOR = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"}
+
+
+@pytest.mark.parametrize(
+    ("named", "arg", "expected"),
+    [
+        ("parentbased_traceidratio", "0.25", "ParentBased{root:TraceIdRatioBased{0.25}"),
+        ("traceidratio", "not a ratio", "TraceIdRatioBased{1.0}"),
+        ("always_off", None, "AlwaysOffSampler"),
+        (" ParentBased_RateLimiting ", "3", "ParentBased{root:RateLimitingSampler{3/s}"),
+    ],
+)
+def test_a_named_sampler_is_made_from_the_given_settings(
+    named: str, arg: str | None, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``env`` decides, not the process's environment (which says otherwise here)."""
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_on")
+    env = {**COLLECTOR, "OTEL_TRACES_SAMPLER": named}
+    if arg is not None:
+        env["OTEL_TRACES_SAMPLER_ARG"] = arg
+    telemetry = configure_telemetry(env=env)
     try:
-        assert "TraceIdRatioBased{0.25}" in telemetry.provider.sampler.get_description()
+        assert telemetry.provider.sampler.get_description().startswith(expected)
     finally:
         telemetry.shutdown()
-    ours = configure_telemetry(
-        env={"OTEL_TRACES_SAMPLER": "parentbased_ratelimiting", "OTEL_TRACES_SAMPLER_ARG": "3"}
-    )
-    assert ours.provider.sampler.get_description().startswith("ParentBased{root:RateLimitingSampler{3/s}")
+
+
+def test_an_unknown_sampler_leaves_the_default_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="gateway.telemetry"):
+        telemetry = configure_telemetry(env={**COLLECTOR, "OTEL_TRACES_SAMPLER": "sometimes"})
+    try:
+        description = telemetry.provider.sampler.get_description()
+        assert description.startswith("ParentBased{root:RateLimitingSampler{10/s}")
+        assert "'sometimes'" in caplog.text
+    finally:
+        telemetry.shutdown()
+
+
+def test_spans_for_a_reader_are_all_kept_and_none_without_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_off")  # not read when the settings are given
+    reading = configure_telemetry(trace_console=True, env={})
+    assert reading.provider.sampler.get_description().startswith("ParentBased{root:AlwaysOnSampler")
+    quiet = configure_telemetry(env={})
+    assert quiet.provider.sampler.get_description().startswith("ParentBased{root:AlwaysOffSampler")
 
 
 def test_the_sampler_is_an_opentelemetry_entry_point() -> None:
