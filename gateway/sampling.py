@@ -90,19 +90,15 @@ class RateLimitingSampler(Sampler):
 def parentbased_ratelimiting(arg: str | None = None) -> Sampler:
     """The sampler named ``parentbased_ratelimiting``: new traces and callers' sampled traces share one
     budget of ``arg`` traces a second; a span with a local parent follows its parent."""
-    per_second = DEFAULT_TRACES_PER_SECOND
-    if arg:
-        try:
-            per_second = float(arg)
-            RateLimitingSampler(per_second)  # the same check, before the budget is shared
-        except ValueError:
-            log.warning(
-                "OTEL_TRACES_SAMPLER_ARG %r is not a number of traces per second >= 0; using %g",
-                arg,
-                DEFAULT_TRACES_PER_SECOND,
-            )
-            per_second = DEFAULT_TRACES_PER_SECOND
-    budget = RateLimitingSampler(per_second)
+    try:
+        budget = RateLimitingSampler(float(arg) if arg else DEFAULT_TRACES_PER_SECOND)
+    except ValueError:
+        log.warning(
+            "OTEL_TRACES_SAMPLER_ARG %r is not a number of traces per second >= 0; using %g",
+            arg,
+            DEFAULT_TRACES_PER_SECOND,
+        )
+        budget = RateLimitingSampler(DEFAULT_TRACES_PER_SECOND)
     return ParentBased(
         root=budget,
         remote_parent_sampled=budget,
