@@ -515,8 +515,7 @@ def main() -> None:
                 with lookup_gateway(
                     chosen, link=args.link, env=traced, workers=args.workers, learners=learner_ids
                 ) as lookup:
-                    expect_healthy(lookup, chosen)
-                    run_wrk(lookup.url(), seconds=1, connections=args.connections, headers=lookup.headers())
+                    warm_gateway(lookup, chosen, args.connections)
                     if n != 1:
                         runs_n: list[Run] = []
                         bare_n: list[Run] = []
@@ -537,13 +536,7 @@ def main() -> None:
                                         learners=learner_ids,
                                     )
                                 )
-                                expect_healthy(other_client, chosen)
-                                run_wrk(
-                                    other_client.url(),
-                                    seconds=1,
-                                    connections=args.connections,
-                                    headers=other_client.headers(),
-                                )
+                                warm_gateway(other_client, chosen, args.connections)
                             for _ in range(2 if n <= 20 else 1):
                                 runs_n.append(
                                     table.add(
@@ -595,9 +588,8 @@ def main() -> None:
             with lookup_gateway(
                 fault_sites, link=args.link, env=traced, workers=args.workers, learners=learner_ids
             ) as lookup:
-                expect_healthy(lookup, ok_sites[:20], twenty)
+                warm_gateway(lookup, ok_sites[:20], args.connections, twenty)
                 calls = calls_of(ok_sites[:20])
-                run_wrk(lookup.url(twenty), seconds=1, connections=args.connections, headers=lookup.headers())
                 up: list[Run] = []
                 faulty: list[Run] = []
                 for _ in range(rounds):
@@ -863,8 +855,7 @@ def _w7(
         }
         bare = stack.enter_context(bare_fan_out(chosen, learner_ids, workers=args.workers))
         for lookup in gateways.values():
-            expect_healthy(lookup, chosen)
-            run_wrk(lookup.url(), seconds=1, connections=args.connections, headers=lookup.headers())
+            warm_gateway(lookup, chosen, args.connections)
         warm_bare(bare, learner_ids, args.connections)
         names = list(gateways)
         for round_ in range(rounds):
@@ -925,6 +916,14 @@ BARE = "bare fan-out floor (Litestar + pyreqwest)"
 AIOHTTP = "gateway, traced, aiohttp client"
 RATIO = "gateway, traced, {:.0%} ratio sampler"
 TARGETS = {5: 1200, 20: 300}  # lookups/s, the issue's targets
+
+
+def warm_gateway(
+    lookup: Lookup, sites: list[MemberSite], connections: int, members: list[str] | None = None
+) -> None:
+    """Check that the gateway answers ``members`` (all of ``sites`` by default) healthy, then warm it up."""
+    expect_healthy(lookup, sites, members)
+    run_wrk(lookup.url(members), seconds=1, connections=connections, headers=lookup.headers())
 
 
 def warm_bare(bare: BareFanOut, learners: list[str], connections: int) -> None:
