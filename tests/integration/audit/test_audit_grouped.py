@@ -1,9 +1,11 @@
-"""Grouped audit appends: concurrent entries share statements, chain in arrival order, and a refused entry
-fails alone."""
+"""Grouped audit appends: concurrent entries share statements, chain in arrival order, every field arrives as
+given, and a refused entry fails alone."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import uuid
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -107,3 +109,65 @@ async def test_an_entry_the_database_refuses_fails_alone(
         "ok-2",
     ]
     assert (await verify(conn)).ok
+
+
+async def test_every_field_of_a_batched_entry_is_written_as_given(
+    pool: asyncpg.Pool, conn: asyncpg.Connection
+) -> None:
+    learner = uuid.uuid4()
+    full = AuditEntry(
+        stream="learners/full",
+        action="learner.credentials.read",
+        institution="uni-avalon.ac.uk",
+        client_id="avalon-registry",
+        sub="registrar-7",
+        learner=learner,
+        resource=f"learners/{learner}/credentials",
+        outcome="partial",
+        purpose="credit-transfer",
+        trace_id="0af7651916cd43dd8448eb211c80319c",
+        details={"answered": ["a.example", "b.example"], "quote": 'say "hi"\n', "n": 1.5, "none": None},
+    )
+    bare = AuditEntry(
+        stream="learners/bare", action="x", institution="i", client_id="c", resource="r", outcome="ok"
+    )
+    audit = grouped(pool)
+    assert await asyncio.gather(audit.append(full), audit.append(bare)) == [1, 1]
+    rows = {
+        r["stream"]: r
+        for r in await conn.fetch(
+            "SELECT stream, action, actor_institution, actor_client, actor_sub, learner, resource, purpose,"
+            " outcome, trace_id, details::text AS details FROM audit_entries"
+        )
+    }
+    for e in (full, bare):
+        row = rows[e.stream]
+        assert (row["action"], row["actor_institution"], row["actor_client"], row["actor_sub"]) == (
+            e.action,
+            e.institution,
+            e.client_id,
+            e.sub,
+        )
+        assert (row["learner"], row["resource"], row["purpose"], row["outcome"], row["trace_id"]) == (
+            e.learner,
+            e.resource,
+            e.purpose,
+            e.outcome,
+            e.trace_id,
+        )
+        assert json.loads(row["details"]) == e.details
+    assert (await verify(conn)).ok
+
+
+async def test_an_entry_that_cannot_be_sent_fails_alone(pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+    audit = grouped(pool)
+    # A lone surrogate cannot be written as UTF-8: the batch is not sent, then each entry goes alone.
+    entries = [entry("ok-1", 0), entry("bad", 1, resource="learners/\udc80"), entry("ok-2", 2)]
+    outcomes = await asyncio.gather(*(audit.append(e) for e in entries), return_exceptions=True)
+    assert outcomes[0] == 1
+    assert isinstance(outcomes[1], (asyncpg.DataError, UnicodeEncodeError))
+    assert outcomes[2] == 1
+    assert [s for (s,) in await conn.fetch("SELECT stream FROM audit_entries ORDER BY stream")] == [
+        "ok-1",
+        "ok-2",
+    ]
