@@ -9,7 +9,8 @@ the call at or before this layer's deadline anyway, and the outer layer's ``Time
 raised (this layer sees ``CancelledError`` go through it).
 
 The held deadline belongs to a task: a task started inside the call (which the outer timer does not
-cancel) arms its own.
+cancel) arms its own. A task whose owner cancels it at a deadline (``gateway.federation.fanout`` runs one
+timer for all of a fan-out's member tasks, not one each) says so with ``hold_until``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import time
 from collections.abc import Callable
 from types import TracebackType
 
-__all__ = ["deadline_timer"]
+__all__ = ["deadline_timer", "hold_until"]
 
 _Held = tuple[asyncio.Task[object] | None, float]
 _HELD: contextvars.ContextVar[_Held] = contextvars.ContextVar("held_deadline", default=(None, float("inf")))
@@ -61,3 +62,11 @@ class deadline_timer:
         timeout, token = self._armed
         _HELD.reset(token)
         await timeout.__aexit__(exc_type, exc, tb)  # raises TimeoutError when its timer fired
+
+
+def hold_until(deadline: float) -> None:
+    """Declare that the current task's owner cancels it once ``deadline`` passes: ``deadline_timer``s inside
+    the task then arm no timer for that deadline or a later one, as under an outer ``deadline_timer``. The
+    owner turns that cancellation into its timeout. Called first thing in a task of its own (it holds for
+    the rest of the task)."""
+    _HELD.set((asyncio.current_task(), deadline))

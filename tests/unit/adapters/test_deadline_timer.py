@@ -1,4 +1,5 @@
-"""``deadline_timer``: one armed timer per task for nested deadlines, each deadline still kept."""
+"""``deadline_timer``: one armed timer per task for nested deadlines, each deadline still kept; ``hold_until``
+for a task its owner cancels."""
 
 from __future__ import annotations
 
@@ -7,22 +8,7 @@ import time
 
 import pytest
 
-from adapters.deadlines import deadline_timer
-
-
-@pytest.fixture
-async def armed(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The loop times of every timer armed through ``loop.call_at`` while the test runs."""
-    loop = asyncio.get_running_loop()
-    times: list[float] = []
-    call_at = loop.call_at
-
-    def counting(when: float, *args: object, **kwargs: object) -> asyncio.TimerHandle:
-        times.append(when)
-        return call_at(when, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(loop, "call_at", counting)
-    return times
+from adapters.deadlines import deadline_timer, hold_until
 
 
 async def test_an_inner_deadline_no_earlier_arms_no_timer_and_the_outer_one_ends_the_call(
@@ -90,3 +76,22 @@ async def test_a_passed_deadline_ends_the_call_at_its_first_wait() -> None:
     with pytest.raises(TimeoutError):
         async with deadline_timer(time.monotonic() - 1):
             await asyncio.Event().wait()  # hangs, arming no timer of its own
+
+
+async def test_a_task_held_until_a_deadline_arms_timers_only_for_earlier_ones(armed: list[float]) -> None:
+    deadline = time.monotonic() + 5
+
+    async def held() -> None:
+        hold_until(deadline)  # its owner cancels it then
+        async with deadline_timer(deadline), deadline_timer(deadline + 1):
+            await asyncio.sleep(0)
+        assert armed == []
+        with pytest.raises(TimeoutError):
+            async with deadline_timer(time.monotonic() + 0.02):
+                await asyncio.Event().wait()  # hangs, arming no timer of its own
+        assert len(armed) == 1
+
+    await asyncio.create_task(held())
+    async with deadline_timer(deadline):  # the caller's task was not held: it arms its own
+        await asyncio.sleep(0)
+    assert len(armed) == 2

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
-from federation_fakes import FakeClock, GatedSleep, Script, never
+from federation_fakes import FakeClock, GatedSleep, Script, never, until
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -41,6 +42,77 @@ async def test_a_hung_member_does_not_hold_the_answer() -> None:
     hung = result.outcome("hung.edu")
     assert (hung.status, hung.reason) == ("timeout", "overall-deadline")
     assert result.values == {"a.edu": "A"}
+
+
+async def test_one_timer_cuts_off_every_hung_member_and_their_calls_are_over_on_return(
+    armed: list[float],
+) -> None:
+    ended: list[str] = []
+
+    def hanging(member: str) -> Call[str]:
+        async def hang(deadline: float) -> str:
+            try:
+                await asyncio.Event().wait()
+            finally:
+                ended.append(member)
+            raise AssertionError("unreachable")
+
+        return hang
+
+    members: dict[str, Call[str]] = {f"hung-{i}.edu": hanging(f"hung-{i}.edu") for i in range(4)}
+    members["a.edu"] = Script("A")
+    started = time.monotonic()
+    result = await fan_out(members, started + 0.1)
+    assert sorted(ended) == [f"hung-{i}.edu" for i in range(4)]  # unwound before fan_out returned
+    assert len(armed) == 1  # the fan-out's, not one per member
+    assert 0.09 <= time.monotonic() - started < 0.6
+    for i in range(4):
+        hung = result.outcome(f"hung-{i}.edu")
+        assert (hung.status, hung.reason, hung.attempts) == ("timeout", "overall-deadline", 0)
+        assert hung.latency_ms >= 90
+    assert result.values == {"a.edu": "A"}
+    assert result.partial
+
+
+async def test_a_member_call_that_ignores_its_cancellation_does_not_hold_the_answer() -> None:
+    release = asyncio.Event()
+
+    async def stubborn(deadline: float) -> str:
+        while True:
+            try:
+                await release.wait()
+                return "late"
+            except asyncio.CancelledError:
+                continue  # a connector bug: the cancellation is swallowed
+
+    started = time.monotonic()
+    lookup = fan_out({"stubborn.edu": stubborn, "a.edu": Script("A")}, started + 0.05)
+    result = await asyncio.wait_for(lookup, 5)  # a failure, not a hang, if it waits for the member
+    assert time.monotonic() - started < 0.5  # the deadline, then CANCEL_GRACE at most
+    assert (result.outcome("stubborn.edu").status, result.values) == ("timeout", {"a.edu": "A"})
+    release.set()  # let the abandoned call end
+
+
+async def test_a_cancelled_lookup_cancels_its_member_calls_and_goes_on_being_cancelled() -> None:
+    cancelled: list[str] = []
+    running = asyncio.Event()
+
+    async def hang(deadline: float) -> str:
+        running.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.append("member")
+            raise
+        raise AssertionError("unreachable")
+
+    lookup = asyncio.create_task(fan_out({"a.edu": hang, "b.edu": hang}, time.monotonic() + 5))
+    await running.wait()
+    lookup.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await lookup
+    await until(lambda: len(cancelled) == 2)
+    assert lookup.cancelled()
 
 
 async def test_failures_become_outcomes() -> None:
