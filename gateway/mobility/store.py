@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+import msgspec
 
 from gateway.audit import APPEND_ARITY, AuditEntry, append_sql, first_entry_sql
 from gateway.mobility.models import MobilityEvent, MobilityRequestSummary
@@ -47,8 +48,10 @@ __all__ = [
 
 _ACTION_FIXED = 22
 
-# One creation's fields, passed as one array each: a batch is one statement (group commit, see
-# ``gateway.mobility.creations``), and a lone creation is a batch of one.
+# One creation's fields, one row of a JSON document: a batch is one statement (group commit, see
+# ``gateway.mobility.creations``), and a lone creation is a batch of one. A document, not an array per
+# field: asyncpg checks every array element against abstract base classes before encoding it, which was
+# a fifth of a creation's instructions (1,660k before, 1,330k after; ``bench.instructions``).
 _CREATE_COLUMNS = (
     ("id", "uuid"),
     ("learner_ref", "text"),
@@ -83,8 +86,9 @@ _AUDIT_COLUMNS = (
 )
 _ALL_COLUMNS = _CREATE_COLUMNS + _AUDIT_COLUMNS
 assert len(_AUDIT_COLUMNS) == APPEND_ARITY
-_ARRAYS = ", ".join(f"${n}::{kind}[]" for n, (_, kind) in enumerate(_ALL_COLUMNS, start=1))
+_RECORD = ", ".join(f"{name} {kind}" for name, kind in _ALL_COLUMNS)
 _NAMES = ", ".join(name for name, _ in _ALL_COLUMNS)
+_KEYS = tuple(name for name, _ in _ALL_COLUMNS)
 
 # The f-strings below only splice in fixed SQL: column names, numbered parameters, append_sql(n) and
 # first_entry_sql(...). Each row of ``input`` is one creation; each is decided on its own (its key's lock,
@@ -92,7 +96,7 @@ _NAMES = ", ".join(name for name, _ in _ALL_COLUMNS)
 # creation, in order.
 INSERT_REQUESTS = f"""
 WITH input AS (
-    SELECT * FROM unnest({_ARRAYS}) WITH ORDINALITY AS i({_NAMES}, ord)
+    SELECT * FROM ROWS FROM (json_to_recordset($1::json) AS ({_RECORD})) WITH ORDINALITY AS i({_NAMES}, ord)
 ), guard AS (
     SELECT i.ord, pg_try_advisory_xact_lock(hashtextextended(i.client_id || ' ' || i.key, 0)) AS free,
            i.revision = (SELECT revision FROM recognition_revision) AS current
@@ -341,7 +345,11 @@ async def _write(conn: asyncpg.Connection, statement: str, args: list[Any]) -> l
     return rows
 
 
-def _create_row(w: CreateWrite) -> tuple[Any, ...]:
+def _create_row(w: CreateWrite) -> dict[str, Any]:
+    return dict(zip(_KEYS, _create_values(w), strict=True))
+
+
+def _create_values(w: CreateWrite) -> tuple[Any, ...]:
     return (
         w.id,
         w.learner_ref,
@@ -354,7 +362,7 @@ def _create_row(w: CreateWrite) -> tuple[Any, ...]:
         w.client_id,
         w.items_json,
         w.key,
-        w.fingerprint,
+        "\\x" + w.fingerprint.hex(),  # bytea's hex input format
         w.response_headers_json,
         w.event.id,
         w.event.type,
@@ -370,10 +378,8 @@ async def insert_requests(conn: asyncpg.Connection, writes: Sequence[CreateWrite
     Two writes of a batch must not share an idempotency key (the lock is the transaction's, so it would not
     keep the second out). A key committed meanwhile by another writer fails the whole statement
     (``KeyTaken``): nothing of the batch is written."""
-    rows = [_create_row(w) for w in writes]
-    assert all(len(row) == len(_ALL_COLUMNS) for row in rows)
-    columns = [list(column) for column in zip(*rows, strict=True)]
-    answer = await _write(conn, INSERT_REQUESTS, columns)
+    batch = msgspec.json.encode([_create_row(w) for w in writes]).decode()
+    answer = await _write(conn, INSERT_REQUESTS, [batch])
     return [
         WriteResult(free=r["free"], current=r["current"], written=r["written"], prior=_prior(r))
         for r in answer
