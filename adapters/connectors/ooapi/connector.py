@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import re
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
@@ -73,7 +74,14 @@ def _segment(value: str, what: str) -> str:
     """``value`` as one percent-encoded path segment (no traversal, no query smuggling)."""
     if not value or len(value) > _MAX_ID:
         raise ValueError(f"{what} must be 1..{_MAX_ID} characters")
+    if value in (".", ".."):  # dot segments, which URL parsers resolve (even percent-encoded)
+        raise ValueError(f"{what} must not be a dot segment")
+    if _UNRESERVED.fullmatch(value):
+        return value  # what ``quote`` would return, at a tenth of its cost (ids are mostly UUIDs)
     return quote(value, safe="")
+
+
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]+")
 
 
 class OoapiConnector:

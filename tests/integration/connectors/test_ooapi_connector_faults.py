@@ -144,6 +144,26 @@ async def test_expired_deadline_sends_nothing(connector: OoapiConnector, sandbox
     assert len(sandbox.sandbox.requests) == before
 
 
+@pytest.mark.parametrize("hostile", [".", "..", "a/../b", "x?y=1", "x#y", ""])
+async def test_ids_stay_one_path_segment(
+    connector: OoapiConnector, sandbox: RunningSandbox, hostile: str
+) -> None:
+    """An id is one path segment of the member's API (no traversal, no query): refused when it cannot be
+    one, percent-encoded when it can."""
+    before = len(sandbox.sandbox.requests)
+    if hostile in (".", "..", ""):
+        with pytest.raises(ValueError, match=r"characters|dot segment"):
+            await connector.get_credential(hostile, time.monotonic() + 5)
+        assert len(sandbox.sandbox.requests) == before
+        return
+    assert await connector.get_credential(hostile, time.monotonic() + 5) is None  # the member has none
+    (request,) = list(sandbox.sandbox.requests)[before:]
+    path, _, query = request.path.partition("?")
+    assert path.startswith("/course-offering-associations/"), request.path
+    assert path.count("/") == 2, request.path
+    assert query == "expand=course_offering", request.path
+
+
 async def test_error_keeps_the_member_problem(
     connector: OoapiConnector, sandbox: RunningSandbox, person_id: str
 ) -> None:
