@@ -1,15 +1,18 @@
 """One member's call stack: ``deadline -> breaker -> bulkhead -> retry -> connector`` (STYLE.md, "lura").
 
-``MemberPolicy`` holds a member's shared state (breaker, bulkhead, retry budget), built once at start-up;
-``bind`` wraps one operation of the member's connector (``fetch_credentials`` for a learner, say) in it.
-``compose`` is the same as a plain function.
+``MemberPolicy`` holds a member's shared state (breaker, bulkhead, retry budget) and its stacks, composed
+once at start-up; ``bind`` gives one operation of the member's connector (``fetch_credentials`` for a
+learner, say) to a stack, which reaches it at the bottom through a context variable, as the innermost layer
+reaches its ``CallStats``. (Composing the stack for every call was about 90k instructions of a lookup at
+N = 5, 2 %.) ``compose`` is the same as a plain function.
 """
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TypeVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from gateway.federation.breaker import CircuitBreaker
 from gateway.federation.bulkhead import Bulkhead
@@ -47,6 +50,14 @@ def compose(
     return with_deadline(timeout, member=member)(call)
 
 
+_OPERATION: contextvars.ContextVar[Call[Any]] = contextvars.ContextVar("federation_operation")
+
+
+async def _perform(deadline: float) -> Any:
+    """The bottom of a composed stack: the operation ``MemberPolicy.bind`` gave for the call under way."""
+    return await _OPERATION.get()(deadline)
+
+
 @dataclass(frozen=True, slots=True)
 class MemberPolicy:
     """A member's reliability policy and state, shared by every call to that member."""
@@ -58,20 +69,40 @@ class MemberPolicy:
     bulkhead: Bulkhead | None = None
     budget: RetryBudget | None = None
     attempts: int = 2
+    # by idempotency: retried or not
+    _stacks: dict[bool, Call[Any]] = field(init=False, repr=False, compare=False)
 
-    def bind(self, connector_call: Call[T], *, idempotent: bool = True) -> Call[T]:
-        """The composed call for one operation (retried only when ``idempotent``)."""
-        retry: Callable[[Call[T]], Call[T]] | None = None
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "_stacks", {idempotent: self._compose(idempotent) for idempotent in (True, False)}
+        )
+
+    def _compose(self, idempotent: bool) -> Call[Any]:
+        retry: Callable[[Call[Any]], Call[Any]] | None = None
         if self.budget is not None:
             retry = with_retry(self.budget, attempts=self.attempts, idempotent=idempotent)
         return compose(
-            connector_call,
+            _perform,
             member=self.member,
             timeout=self.timeout,
             breaker=self.breaker,
             bulkhead=self.bulkhead,
             retry=retry,
         )
+
+    def bind(self, connector_call: Call[T], *, idempotent: bool = True) -> Call[T]:
+        """The call of one operation through the member's stack (retried only when ``idempotent``)."""
+        stack = self._stacks[idempotent]
+
+        async def bound(deadline: float) -> T:
+            token = _OPERATION.set(connector_call)
+            try:
+                result: T = await stack(deadline)
+                return result
+            finally:
+                _OPERATION.reset(token)
+
+        return bound
 
     async def aclose(self) -> None:
         if self.breaker is not None:
