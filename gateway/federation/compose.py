@@ -3,8 +3,8 @@
 ``MemberPolicy`` holds a member's shared state (breaker, bulkhead, retry budget) and its stacks, composed
 once at start-up; ``bind`` gives one operation of the member's connector (``fetch_credentials`` for a
 learner, say) to a stack, which reaches it at the bottom through a context variable, as the innermost layer
-reaches its ``CallStats``. (Composing the stack for every call was about 90k instructions of a lookup at
-N = 5, 2 %.) ``compose`` is the same as a plain function.
+reaches its ``CallStats``. (Composing the stack for every call cost 57k instructions of a lookup at
+N = 5, 1.5 %.) ``compose`` is the same as a plain function.
 """
 
 from __future__ import annotations
