@@ -18,9 +18,7 @@ own transaction (``append``, ``append_sql``).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
-from typing import Any
 
 import asyncpg
 import msgspec
@@ -44,32 +42,17 @@ _ENTRY_ERRORS = (
 # One row per entry, in the batch's order. The batch is one JSON document, not eleven arrays: asyncpg checks
 # every array element against three abstract base classes before encoding it, which cost more than the rest
 # of the statement (about 170k instructions for one entry); msgspec writes the document in a few hundred.
+# The document is the entries as they encode (``json_to_recordset`` matches their field names).
 APPEND_MANY = """
-SELECT audit_append(e.stream, e.action, e.inst, e.client, e.sub, e.learner, e.resource, e.purpose,
-                    e.outcome, e.trace, e.details)
-FROM ROWS FROM (json_to_recordset($1::json) AS (stream text, action text, inst text, client text, sub text,
-                                                learner uuid, resource text, purpose text, outcome text,
-                                                trace text, details jsonb))
-     WITH ORDINALITY AS e(stream, action, inst, client, sub, learner, resource, purpose, outcome, trace,
-                          details, ord)
+SELECT audit_append(e.stream, e.action, e.institution, e.client_id, e.sub, e.learner, e.resource,
+                    e.purpose, e.outcome, e.trace_id, e.details)
+FROM ROWS FROM (json_to_recordset($1::json) AS (stream text, action text, institution text, client_id text,
+                                                sub text, learner uuid, resource text, purpose text,
+                                                outcome text, trace_id text, details jsonb))
+     WITH ORDINALITY AS e(stream, action, institution, client_id, sub, learner, resource, purpose, outcome,
+                          trace_id, details, ord)
 ORDER BY e.ord
 """
-
-
-class _Row(msgspec.Struct):
-    """One entry as ``APPEND_MANY`` reads it (``json_to_recordset`` matches fields by name)."""
-
-    stream: str
-    action: str
-    inst: str
-    client: str
-    sub: str | None
-    learner: uuid.UUID | None
-    resource: str
-    purpose: str | None
-    outcome: str
-    trace: str | None
-    details: dict[str, Any]
 
 
 class GroupedAudit:
@@ -106,27 +89,11 @@ class GroupedAudit:
 
 async def append_many(conn: asyncpg.Connection, entries: Sequence[AuditEntry]) -> list[int]:
     """Append ``entries`` in one statement, in this order; their sequence numbers, in the same order."""
-    rows = await conn.fetch(APPEND_MANY, _BATCH.encode([_row(entry) for entry in entries]).decode())
+    rows = await conn.fetch(APPEND_MANY, _BATCH.encode(entries).decode())
     return [row[0] for row in rows]
 
 
 _BATCH = msgspec.json.Encoder()
-
-
-def _row(entry: AuditEntry) -> _Row:
-    return _Row(
-        stream=entry.stream,
-        action=entry.action,
-        inst=entry.institution,
-        client=entry.client_id,
-        sub=entry.sub,
-        learner=entry.learner,
-        resource=entry.resource,
-        purpose=entry.purpose,
-        outcome=entry.outcome,
-        trace=entry.trace_id,
-        details=entry.details,
-    )
 
 
 async def _append_alone(conn: asyncpg.Connection, entry: AuditEntry) -> int | Exception:
