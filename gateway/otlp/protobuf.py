@@ -25,7 +25,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import SpanContext, SpanKind
 
-__all__ = ["encode_spans"]
+__all__ = ["SpanEncoder", "encode_spans"]
 
 log = logging.getLogger(__name__)
 
