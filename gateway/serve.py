@@ -9,7 +9,7 @@ from granian.log import LogLevels
 from granian.server import Server
 from litestar import Litestar
 
-from gateway import heap
+from gateway import affinity, heap
 from gateway.app import create_app
 from gateway.config import Settings
 
@@ -17,10 +17,19 @@ __all__ = ["serve", "worker_app"]
 
 
 def worker_app() -> Litestar:
-    """The app of one serving worker: ``create_app`` from the environment, whose heap is settled
-    (``gateway.heap``) once its start-up is done, when everything that lives as long as the worker exists."""
+    """The app of one serving worker: ``create_app`` from the environment. Once its start-up is done, when
+    everything that lives as long as the worker exists, it is pinned to a CPU if the settings ask for it
+    (``gateway.affinity``; ``app.state.pinned_cpu``) and its heap is settled (``gateway.heap``)."""
     app = create_app()
     settings: Settings = app.state.settings
+    app.state.pinned_cpu = None
+    if settings.worker_cpu_affinity == "auto":
+        lock_dir = settings.data_dir / "run" / "cpus"
+
+        def pin() -> None:
+            app.state.pinned_cpu = affinity.pin_worker(lock_dir)
+
+        app.on_startup.append(pin)
     app.on_startup.append(lambda: heap.settle(settings.gc_gen0_threshold))
     return app
 
