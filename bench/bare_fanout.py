@@ -4,9 +4,10 @@ A Litestar app on granian (the gateway's server settings: ASGI, ``Loops.auto`` s
 count) whose one route asks every member for a learner's associations at once through the gateway's
 default member client (``adapters.connectors.member_client``: pyreqwest, one client per member; aiohttp
 with ``CGW_BARE_CLIENT=aiohttp``), decodes each body with msgspec and answers their items in one JSON list.
-Nothing else: no token, no lawful basis, no audit, no mapping, no policy, no tracing. ``bench.fanout``
-measures it in the same run as the gateway, against the same nginx members, so the gateway's figures can be
-read against what the stack itself does on this machine.
+Nothing else: no token, no lawful basis, no audit, no mapping, no policy, no tracing. Its workers are
+pinned to CPUs as the gateway's are (``gateway.affinity``) when ``CGW_BARE_PIN_DIR`` names a directory for
+the locks. ``bench.fanout`` measures it in the same run as the gateway, against the same nginx members, so
+the gateway's figures can be read against what the stack itself does on this machine.
 
     python -m bench.bare_fanout <port> <workers>    (the members in the JSON file ``CGW_BARE_MEMBERS``)
 """
@@ -36,10 +37,12 @@ from adapters.connectors.ooapi import DEFAULT_MAX_BYTES
 from bench.harness import REPO, free_port, process_cpu_seconds, process_group
 from bench.nginx_members import PAGE_QUERY, MemberSite
 from contracts.connectors import MemberHttpClient
+from gateway.affinity import PinnedCpu, pin_worker
 
 __all__ = ["BareFanOut", "app", "bare_fan_out"]
 
 CLIENT_ENV = "CGW_BARE_CLIENT"
+PIN_ENV = "CGW_BARE_PIN_DIR"
 MEMBERS_ENV = "CGW_BARE_MEMBERS"  # a JSON file: [{"base_url": ..., "persons": {esi: personId}}, ...]
 _PAGE = msgspec.json.Decoder(dict[str, Any])
 
@@ -50,8 +53,12 @@ def app() -> Litestar:
     sessions: list[MemberHttpClient] = []
     headers = {"Accept": "application/json"}
 
+    pinned: list[PinnedCpu | None] = []  # held as long as the worker lives
+
     async def open_sessions() -> None:
         sessions.extend(new_member_client(kind, 32) for _ in members)
+        if lock_dir := os.environ.get(PIN_ENV):
+            pinned.append(pin_worker(Path(lock_dir)))
 
     async def close_sessions() -> None:
         await asyncio.gather(*(s.close() for s in sessions))
@@ -92,21 +99,25 @@ class BareFanOut:
 
 
 @contextlib.contextmanager
-def bare_fan_out(sites: list[MemberSite], learners: list[str], *, workers: int) -> Iterator[BareFanOut]:
-    """The floor app serving ``sites`` (each knowing ``learners``) until the block exits."""
+def bare_fan_out(
+    sites: list[MemberSite], learners: list[str], *, workers: int, pin: bool = False
+) -> Iterator[BareFanOut]:
+    """The floor app serving ``sites`` (each knowing ``learners``) until the block exits; ``pin``: its
+    workers pinned to CPUs, as the gateway's with ``GATEWAY_WORKER_CPU_AFFINITY=auto``."""
     with tempfile.TemporaryDirectory(prefix="cgw-bench-bare-") as tmp:
         listing = Path(tmp) / "members.json"
         members = [{"base_url": s.base_url, "persons": {e: s.person_ids[e] for e in learners}} for s in sites]
         listing.write_text(json.dumps(members))
-        with _serving(listing, workers) as bare:
+        with _serving(listing, workers, Path(tmp) / "cpus" if pin else None) as bare:
             yield bare
 
 
 @contextlib.contextmanager
-def _serving(listing: Path, workers: int) -> Iterator[BareFanOut]:
+def _serving(listing: Path, workers: int, lock_dir: Path | None) -> Iterator[BareFanOut]:
     port = free_port()
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != PIN_ENV},
+        **({PIN_ENV: str(lock_dir)} if lock_dir else {}),
         MEMBERS_ENV: str(listing),
         "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p),
     }

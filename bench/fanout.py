@@ -24,8 +24,11 @@ Each member is one ``listen`` port of one nginx (``bench.nginx_members``) servin
 sandbox would; the learner has ``--credentials`` awarded credentials at every member and, with
 ``--link all``, is linked at every member (else only at the home member: the others are searched by ESI).
 Production mode: the gateway with 2 granian workers, wrk (one thread) and nginx on the same 2-core machine.
+The gateways' workers, and the floor's, are pinned to a CPU each (``GATEWAY_WORKER_CPU_AFFINITY=auto``,
+``--cpu-affinity off`` to leave them to the scheduler); W1/W7 N=5 then also runs the production gateway
+unpinned, alternated with the rest, so every run shows what pinning wins.
 
-    python -m bench.fanout [--quick] [--members 1,5,20,50] [--duration 5] [--rounds 3]
+    python -m bench.fanout [--quick] [--members 1,5,20,50] [--duration 5] [--rounds 3] [--cpu-affinity off]
 """
 
 from __future__ import annotations
@@ -443,6 +446,12 @@ def main() -> None:
     parser.add_argument(
         "--sample-ratio", type=float, default=0.1, help="the ratio of W7's parentbased_traceidratio variant"
     )
+    parser.add_argument(
+        "--cpu-affinity",
+        choices=["auto", "off"],
+        default="auto",
+        help="GATEWAY_WORKER_CPU_AFFINITY of the gateways and the floor (auto: a CPU of its own per worker)",
+    )
     parser.add_argument("--no-express-gateway", action="store_true")
     parser.add_argument("--express-gateway-dir", type=Path, default=EG_DIR)
     parser.add_argument("--quick", action="store_true", help="N = 1, 5, 20; 3 s runs (W2: 10 s)")
@@ -465,7 +474,10 @@ def main() -> None:
     deadline_ms = args.deadline_ms
     slow_s = 4 * deadline_ms / 1000
     # the gateway's own sampler with an exporter: parentbased_ratelimiting (gateway.sampling)
-    production = {"OTEL_SERVICE_NAME": "consortium-gateway"}
+    # every gateway's server settings: its workers pinned to CPUs, or not (gateway.affinity)
+    server = {"GATEWAY_WORKER_CPU_AFFINITY": args.cpu_affinity}
+    production = {**server, "OTEL_SERVICE_NAME": "consortium-gateway"}
+    pinned = args.cpu_affinity == "auto"
 
     eg_problem: str | None = "skipped (--no-express-gateway)" if args.no_express_gateway else None
     if eg_problem is None:
@@ -522,7 +534,7 @@ def main() -> None:
                         aiohttp_n: list[Run] = []
                         with contextlib.ExitStack() as others:
                             bare = others.enter_context(
-                                bare_fan_out(chosen, learner_ids, workers=args.workers)
+                                bare_fan_out(chosen, learner_ids, workers=args.workers, pin=pinned)
                             )
                             warm_bare(bare, learner_ids, args.connections)
                             other_client = None
@@ -838,12 +850,14 @@ def _w7(
     }
     variants = {
         "gateway, traced (production)": traced,
-        "gateway, no tracing": {},
+        "gateway, no tracing": {"GATEWAY_WORKER_CPU_AFFINITY": args.cpu_affinity},
         RATIO.format(args.sample_ratio): by_ratio,
         "gateway, 100% sampled": full,
         # The member client the gateway does not use by default, so each run shows what the default wins.
         AIOHTTP: {**traced, "GATEWAY_MEMBER_HTTP_CLIENT": "aiohttp"},
     }
+    if args.cpu_affinity == "auto":  # what pinning the workers wins, in every run
+        variants[UNPINNED] = {**traced, "GATEWAY_WORKER_CPU_AFFINITY": "off"}
     results: dict[str, list[Run]] = {name: [] for name in variants}
     floor: list[Run] = []
     with contextlib.ExitStack() as stack:
@@ -853,7 +867,9 @@ def _w7(
             )
             for name, env in variants.items()
         }
-        bare = stack.enter_context(bare_fan_out(chosen, learner_ids, workers=args.workers))
+        bare = stack.enter_context(
+            bare_fan_out(chosen, learner_ids, workers=args.workers, pin=args.cpu_affinity == "auto")
+        )
         for lookup in gateways.values():
             warm_gateway(lookup, chosen, args.connections)
         warm_bare(bare, learner_ids, args.connections)
@@ -906,6 +922,20 @@ def _w7(
     production = [r.rps for r in results["gateway, traced (production)"]]
     by_client = ratio(production, [r.rps for r in results[AIOHTTP]])
     summary.append(fmt_ratio("W1 N=5 lookups/s traced, pyreqwest (default) / aiohttp client", by_client))
+    if UNPINNED in results:
+        unpinned = results[UNPINNED]
+        summary.append(
+            fmt_ratio(
+                "W1 N=5 lookups/s traced, workers pinned / unpinned",
+                ratio(production, [r.rps for r in unpinned]),
+            )
+        )
+        summary.append(
+            fmt_ratio(
+                "W1 N=5 p99 traced, workers pinned / unpinned",
+                ratio([r.p99_ms for r in results[PRODUCTION]], [r.p99_ms for r in unpinned]),
+            )
+        )
     summary.extend(floor_lines(5, results["gateway, traced (production)"], floor))
     return median_run(results["gateway, traced (production)"]), traced_ratio
 
@@ -914,6 +944,8 @@ def _w7(
 
 BARE = "bare fan-out floor (Litestar + pyreqwest)"
 AIOHTTP = "gateway, traced, aiohttp client"
+UNPINNED = "gateway, traced, workers unpinned"
+PRODUCTION = "gateway, traced (production)"
 RATIO = "gateway, traced, {:.0%} ratio sampler"
 TARGETS = {5: 1200, 20: 300}  # lookups/s, the issue's targets
 
