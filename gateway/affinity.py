@@ -41,9 +41,18 @@ class PinnedCpu:
 
 def pin_worker(lock_dir: Path) -> PinnedCpu | None:
     """Pin every thread of this process (and the threads it starts later) to the first of its CPUs that no
-    other worker holds; ``None`` (nothing changed) if every one is held or this platform cannot pin."""
+    other worker holds; ``None`` (nothing changed) if every one is held, this platform cannot pin, or the
+    lock directory cannot be written (logged)."""
     if not hasattr(os, "sched_getaffinity"):  # not Linux: nothing to pin with
         return None
+    try:
+        return _pin_first_free(lock_dir)
+    except OSError as exc:  # a tuning knob must not keep a worker from serving
+        _log.warning("could not pin the worker to a CPU: it runs unpinned", extra={"error": str(exc)})
+        return None
+
+
+def _pin_first_free(lock_dir: Path) -> PinnedCpu | None:
     lock_dir.mkdir(parents=True, exist_ok=True)
     for cpu in sorted(os.sched_getaffinity(0)):
         lock = open(lock_dir / f"cpu-{cpu}.lock", "ab")  # noqa: SIM115 - held open for the worker's life
@@ -52,7 +61,11 @@ def pin_worker(lock_dir: Path) -> PinnedCpu | None:
         except BlockingIOError:
             lock.close()
             continue
-        _pin_threads(cpu)
+        try:
+            _pin_threads(cpu)
+        except OSError:
+            lock.close()  # the CPU stays free for another worker
+            raise
         _log.info("worker pinned to a CPU", extra={"cpu": cpu})
         return PinnedCpu(cpu, lock)
     _log.info("every CPU already has a worker pinned to it: this worker runs unpinned")

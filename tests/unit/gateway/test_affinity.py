@@ -36,3 +36,11 @@ def test_nothing_is_pinned_where_the_platform_cannot(tmp_path: Path, monkeypatch
     monkeypatch.delattr(os, "sched_getaffinity")
     assert pin_worker(tmp_path / "cpus") is None
     assert not (tmp_path / "cpus").exists()
+
+
+def test_a_lock_directory_that_cannot_be_made_leaves_the_worker_unpinned(tmp_path: Path) -> None:
+    """A worker still serves when its tuning cannot be applied (here a file is where the directory goes)."""
+    (tmp_path / "run").write_text("not a directory")
+    before = os.sched_getaffinity(0)
+    assert pin_worker(tmp_path / "run" / "cpus") is None
+    assert os.sched_getaffinity(0) == before
