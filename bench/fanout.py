@@ -13,7 +13,9 @@ and the R26 hung-member check, against nginx mock members, with the floors measu
   p99 <= T + 75 ms, every answer partial.
 - W3: N = 20 with a refused, a malformed and a 503 member against the same gateway's 20 healthy members
   (alternated; production breaker settings): >= 0.9x, with the right outcome for each member.
-- R26: N = 20 with one member hung against 20 healthy (alternated): p99 <= 2x.
+- R26: N = 20 with one member hung against 20 healthy (alternated): p99 <= 2x. A first run with the member
+  hung, in which each worker's breaker counts the failures that open it (those lookups wait for the
+  deadline), is reported on its own; the alternated runs follow it, with the breakers open.
 - W7: N = 5 with the production tracing configuration (OTLP/HTTP exporter with its batch processor, to a
   local sink that drops the spans; the gateway's production sampler, ``parentbased_ratelimiting`` at 10
   traces a second per worker) against no tracing (and, for information, against a ratio sampler
@@ -643,6 +645,20 @@ def main() -> None:
                     ("W3 >= 0.9x W1(N=20), correct outcomes", w3[0] >= 0.9 and correct, f"{w3[0]:.2f}x")
                 )
 
+                # The first lookups with the member hung wait for the deadline until each worker's breaker
+                # has counted its failures: that run is reported on its own, and the target is judged on
+                # the alternated runs after it, with the breakers open (their probes still failing).
+                opening = table.add(
+                    "R26 N=20",
+                    f"19 healthy + 1 hung, breakers opening, c={args.r26_connections}",
+                    lookup.load(
+                        lua,
+                        seconds=seconds,
+                        connections=args.r26_connections,
+                        members=hung_members,
+                        deadline_ms=deadline_ms,
+                    ),
+                )
                 hung: list[Run] = []
                 nominal: list[Run] = []
                 for _ in range(rounds):
@@ -674,7 +690,11 @@ def main() -> None:
                         )
                     )
                 r26 = ratio([r.p99_ms for r in hung], [r.p99_ms for r in nominal])
-                summary.append(fmt_ratio("R26 p99 one hung / all up", r26))
+                summary.append(
+                    f"R26 while the breakers open (the first run with the member hung): "
+                    f"p50 {opening.p50_ms:.0f} ms, p99 {opening.p99_ms:.0f} ms"
+                )
+                summary.append(fmt_ratio("R26 p99 one hung (breakers open) / all up", r26))
                 hung_state = one_lookup(lookup, hung_members, deadline_ms).statuses[fault_id("hung")]
                 summary.append(f"R26 the hung member's outcome after the run: {hung_state}")
                 targets.append(("R26 p99 with 1 of 20 hung <= 2x all up", r26[0] <= 2.0, f"{r26[0]:.2f}x"))
