@@ -475,10 +475,9 @@ def main() -> None:
     specs += [MemberSpec(fault_id(name), "ects", kind) for name, kind in FAULTS.items()]  # type: ignore[arg-type]
     deadline_ms = args.deadline_ms
     slow_s = 4 * deadline_ms / 1000
-    # the gateway's own sampler with an exporter: parentbased_ratelimiting (gateway.sampling)
-    # every gateway's server settings: its workers pinned to CPUs, or not (gateway.affinity)
-    server = {"GATEWAY_WORKER_CPU_AFFINITY": args.cpu_affinity}
-    production = {**server, "OTEL_SERVICE_NAME": "consortium-gateway"}
+    # Every gateway's workers pinned to CPUs, or not (gateway.affinity); with an exporter and no sampler
+    # named, the gateway's own sampler, parentbased_ratelimiting (gateway.sampling).
+    production = {"GATEWAY_WORKER_CPU_AFFINITY": args.cpu_affinity, "OTEL_SERVICE_NAME": "consortium-gateway"}
     pinned = args.cpu_affinity == "auto"
 
     eg_problem: str | None = "skipped (--no-express-gateway)" if args.no_express_gateway else None
@@ -555,7 +554,7 @@ def main() -> None:
                                 runs_n.append(
                                     table.add(
                                         label,
-                                        "gateway, traced (production)",
+                                        PRODUCTION,
                                         lookup.load(lua, seconds=seconds, connections=args.connections),
                                         calls,
                                     )
@@ -645,50 +644,25 @@ def main() -> None:
                     ("W3 >= 0.9x W1(N=20), correct outcomes", w3[0] >= 0.9 and correct, f"{w3[0]:.2f}x")
                 )
 
-                # The first lookups with the member hung wait for the deadline until each worker's breaker
-                # has counted its failures: that run is reported on its own, and the target is judged on
-                # the alternated runs after it, with the breakers open (their probes still failing).
-                opening = table.add(
-                    "R26 N=20",
-                    f"19 healthy + 1 hung, breakers opening, c={args.r26_connections}",
-                    lookup.load(
+                def r26_run(variant: str, members: list[str], member_calls: float | None = None) -> Run:
+                    run = lookup.load(
                         lua,
                         seconds=seconds,
                         connections=args.r26_connections,
-                        members=hung_members,
+                        members=members,
                         deadline_ms=deadline_ms,
-                    ),
-                )
+                    )
+                    return table.add("R26 N=20", f"{variant}, c={args.r26_connections}", run, member_calls)
+
+                # The first lookups with the member hung wait for the deadline until each worker's breaker
+                # has counted its failures: that run is reported on its own, and the target is judged on
+                # the alternated runs after it, with the breakers open (their probes still failing).
+                opening = r26_run("19 healthy + 1 hung, breakers opening", hung_members)
                 hung: list[Run] = []
                 nominal: list[Run] = []
                 for _ in range(rounds):
-                    nominal.append(
-                        table.add(
-                            "R26 N=20",
-                            f"20 healthy, c={args.r26_connections}, T={deadline_ms} ms",
-                            lookup.load(
-                                lua,
-                                seconds=seconds,
-                                connections=args.r26_connections,
-                                members=twenty,
-                                deadline_ms=deadline_ms,
-                            ),
-                            calls,
-                        )
-                    )
-                    hung.append(
-                        table.add(
-                            "R26 N=20",
-                            f"19 healthy + 1 hung, c={args.r26_connections}",
-                            lookup.load(
-                                lua,
-                                seconds=seconds,
-                                connections=args.r26_connections,
-                                members=hung_members,
-                                deadline_ms=deadline_ms,
-                            ),
-                        )
-                    )
+                    nominal.append(r26_run(f"20 healthy, T={deadline_ms} ms", twenty, calls))
+                    hung.append(r26_run("19 healthy + 1 hung", hung_members))
                 r26 = ratio([r.p99_ms for r in hung], [r.p99_ms for r in nominal])
                 summary.append(
                     f"R26 while the breakers open (the first run with the member hung): "
@@ -801,7 +775,7 @@ def _floors(
             gateway_runs.append(
                 table.add(
                     "W1 N=1",
-                    "gateway, traced (production)",
+                    PRODUCTION,
                     lookup.load(lua, seconds=seconds, connections=args.connections),
                     calls,
                 )
@@ -869,14 +843,15 @@ def _w7(
         "OTEL_TRACES_SAMPLER_ARG": f"{args.sample_ratio:g}",
     }
     variants = {
-        "gateway, traced (production)": traced,
-        "gateway, no tracing": {"GATEWAY_WORKER_CPU_AFFINITY": args.cpu_affinity},
+        PRODUCTION: traced,
+        "gateway, no tracing": {k: v for k, v in traced.items() if not k.startswith("OTEL_")},
         RATIO.format(args.sample_ratio): by_ratio,
         "gateway, 100% sampled": full,
         # The member client the gateway does not use by default, so each run shows what the default wins.
         AIOHTTP: {**traced, "GATEWAY_MEMBER_HTTP_CLIENT": "aiohttp"},
     }
-    if args.cpu_affinity == "auto":  # what pinning the workers wins, in every run
+    pinned = args.cpu_affinity == "auto"
+    if pinned:  # what pinning the workers wins, in every run
         variants[UNPINNED] = {**traced, "GATEWAY_WORKER_CPU_AFFINITY": "off"}
     results: dict[str, list[Run]] = {name: [] for name in variants}
     floor: list[Run] = []
@@ -887,9 +862,7 @@ def _w7(
             )
             for name, env in variants.items()
         }
-        bare = stack.enter_context(
-            bare_fan_out(chosen, learner_ids, workers=args.workers, pin=args.cpu_affinity == "auto")
-        )
+        bare = stack.enter_context(bare_fan_out(chosen, learner_ids, workers=args.workers, pin=pinned))
         for lookup in gateways.values():
             warm_gateway(lookup, chosen, args.connections)
         warm_bare(bare, learner_ids, args.connections)
@@ -910,7 +883,7 @@ def _w7(
             floor.append(
                 table.add("W1/W7 N=5", BARE, bare_run(bare, learner_ids, lua, seconds, args.connections), 5)
             )
-        hot = gateways["gateway, traced (production)"]
+        hot = gateways[PRODUCTION]
         table.add(
             "W1 N=5",
             "one learner only (hot audit chain)",
@@ -925,7 +898,8 @@ def _w7(
             calls,
         )
     off = [r.rps for r in results["gateway, no tracing"]]
-    traced_ratio = ratio([r.rps for r in results["gateway, traced (production)"]], off)
+    production = [r.rps for r in results[PRODUCTION]]
+    traced_ratio = ratio(production, off)
     summary.append(fmt_ratio("W7 lookups/s production tracing / no tracing", traced_ratio))
     summary.append(
         fmt_ratio(
@@ -939,7 +913,6 @@ def _w7(
             ratio([r.rps for r in results["gateway, 100% sampled"]], off),
         )
     )
-    production = [r.rps for r in results["gateway, traced (production)"]]
     by_client = ratio(production, [r.rps for r in results[AIOHTTP]])
     summary.append(fmt_ratio("W1 N=5 lookups/s traced, pyreqwest (default) / aiohttp client", by_client))
     if UNPINNED in results:
@@ -956,8 +929,8 @@ def _w7(
                 ratio([r.p99_ms for r in results[PRODUCTION]], [r.p99_ms for r in unpinned]),
             )
         )
-    summary.extend(floor_lines(5, results["gateway, traced (production)"], floor))
-    return median_run(results["gateway, traced (production)"]), traced_ratio
+    summary.extend(floor_lines(5, results[PRODUCTION], floor))
+    return median_run(results[PRODUCTION]), traced_ratio
 
 
 # --- the floor of the stack itself (bench.bare_fanout) ----------------------------------------------
