@@ -5,7 +5,7 @@ A worker is one Python thread that does nearly all the work and a few threads th
 runtime, the member client's Tokio runtime, the span exporter. Left to the scheduler, a worker's threads
 wake on whichever CPU is free and the two workers of a 2-core host at times share one, so each hand-off
 between them crosses CPUs. Pinned, each worker keeps a CPU and its threads meet on it. Measured on W1 N=5
-(``docs/benchmarks.md``, "workers pinned to CPUs"): 1.08x the lookups a second in the median of ten
+(``docs/benchmarks.md``, "workers pinned to CPUs"): 1.07x the lookups a second in the median of eleven
 alternated comparisons on a 2-core VM (0.98-1.19x).
 
 It is off by default: on a host shared with other work a pinned worker cannot move to an idle CPU. Turn it on
