@@ -39,6 +39,10 @@ def serve(dsn: str, settings: Settings, *, host: str, port: int, workers: int) -
 
     Workers are separate processes that build their own app from the environment, so the parent hands them
     what it resolved: the database (embedded or not, already migrated), the issuer and the keys directory.
+
+    A worker that dies (the OOM killer, a crash in native code) is replaced at once, so the others do not
+    go down with it; granian's own default ends the whole server. One that dies again within 5.5 s of being
+    replaced is a crash loop, and then the server exits for its supervisor to see.
     """
     os.environ["DATABASE_URL"] = dsn
     os.environ["GATEWAY_MIGRATE_ON_START"] = "false"
@@ -56,4 +60,5 @@ def serve(dsn: str, settings: Settings, *, host: str, port: int, workers: int) -
         loop=Loops.auto,
         log_level=LogLevels.warning,
         log_access=False,
+        respawn_failed_workers=True,
     ).serve()
