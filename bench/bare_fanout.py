@@ -6,8 +6,10 @@ default member client (``adapters.connectors.member_client``: pyreqwest, one cli
 with ``CGW_BARE_CLIENT=aiohttp``), decodes each body with msgspec and answers their items in one JSON list.
 Nothing else: no token, no lawful basis, no audit, no mapping, no policy, no tracing. Its workers are
 pinned to CPUs as the gateway's are (``gateway.affinity``) when ``CGW_BARE_PIN_DIR`` names a directory for
-the locks. ``bench.fanout`` measures it in the same run as the gateway, against the same nginx members, so
-the gateway's figures can be read against what the stack itself does on this machine.
+the locks, and their threads run under ``SCHED_BATCH`` as the gateway's do by default
+(``gateway.scheduling``) unless ``CGW_BARE_SCHEDULING=normal``. ``bench.fanout`` measures it in the same run
+as the gateway, against the same nginx members, so the gateway's figures can be read against what the stack
+itself does on this machine.
 
     python -m bench.bare_fanout <port> <workers>    (the members in the JSON file ``CGW_BARE_MEMBERS``)
 """
@@ -38,11 +40,13 @@ from bench.harness import REPO, free_port, process_cpu_seconds, process_group
 from bench.nginx_members import PAGE_QUERY, MemberSite
 from contracts.connectors import MemberHttpClient
 from gateway.affinity import PinnedCpu, pin_worker
+from gateway.scheduling import batch_worker
 
 __all__ = ["BareFanOut", "app", "bare_fan_out"]
 
 CLIENT_ENV = "CGW_BARE_CLIENT"
 PIN_ENV = "CGW_BARE_PIN_DIR"
+SCHEDULING_ENV = "CGW_BARE_SCHEDULING"
 MEMBERS_ENV = "CGW_BARE_MEMBERS"  # a JSON file: [{"base_url": ..., "persons": {esi: personId}}, ...]
 _PAGE = msgspec.json.Decoder(dict[str, Any])
 
@@ -59,6 +63,8 @@ def app() -> Litestar:
         sessions.extend(new_member_client(kind, 32) for _ in members)
         if lock_dir := os.environ.get(PIN_ENV):
             pinned.append(pin_worker(Path(lock_dir)))
+        if os.environ.get(SCHEDULING_ENV) != "normal":
+            batch_worker()
 
     async def close_sessions() -> None:
         await asyncio.gather(*(s.close() for s in sessions))
@@ -100,24 +106,31 @@ class BareFanOut:
 
 @contextlib.contextmanager
 def bare_fan_out(
-    sites: list[MemberSite], learners: list[str], *, workers: int, pin: bool = False
+    sites: list[MemberSite],
+    learners: list[str],
+    *,
+    workers: int,
+    pin: bool = False,
+    scheduling: str = "batch",
 ) -> Iterator[BareFanOut]:
     """The floor app serving ``sites`` (each knowing ``learners``) until the block exits; ``pin``: its
-    workers pinned to CPUs, as the gateway's with ``GATEWAY_WORKER_CPU_AFFINITY=auto``."""
+    workers pinned to CPUs, as the gateway's with ``GATEWAY_WORKER_CPU_AFFINITY=auto``; ``scheduling``: as
+    ``GATEWAY_WORKER_SCHEDULING``."""
     with tempfile.TemporaryDirectory(prefix="cgw-bench-bare-") as tmp:
         listing = Path(tmp) / "members.json"
         members = [{"base_url": s.base_url, "persons": {e: s.person_ids[e] for e in learners}} for s in sites]
         listing.write_text(json.dumps(members))
-        with _serving(listing, workers, Path(tmp) / "cpus" if pin else None) as bare:
+        with _serving(listing, workers, Path(tmp) / "cpus" if pin else None, scheduling) as bare:
             yield bare
 
 
 @contextlib.contextmanager
-def _serving(listing: Path, workers: int, lock_dir: Path | None) -> Iterator[BareFanOut]:
+def _serving(listing: Path, workers: int, lock_dir: Path | None, scheduling: str) -> Iterator[BareFanOut]:
     port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if k != PIN_ENV},
         **({PIN_ENV: str(lock_dir)} if lock_dir else {}),
+        SCHEDULING_ENV: scheduling,
         MEMBERS_ENV: str(listing),
         "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p),
     }

@@ -27,10 +27,13 @@ sandbox would; the learner has ``--credentials`` awarded credentials at every me
 ``--link all``, is linked at every member (else only at the home member: the others are searched by ESI).
 Production mode: the gateway with 2 granian workers, wrk (one thread) and nginx on the same 2-core machine.
 The gateways' workers, and the floor's, are pinned to a CPU each (``GATEWAY_WORKER_CPU_AFFINITY=auto``,
-``--cpu-affinity off`` to leave them to the scheduler); W1/W7 N=5 then also runs the production gateway
-unpinned, alternated with the rest, so every run shows what pinning wins.
+``--cpu-affinity off`` to leave them to the scheduler), and their threads run under ``SCHED_BATCH``, the
+gateway's default (``GATEWAY_WORKER_SCHEDULING=batch``; ``--scheduling normal`` for the system's default
+policy). W1/W7 N=5 then also runs the production gateway unpinned, and under the default policy, alternated
+with the rest, so every run shows what each wins.
 
     python -m bench.fanout [--quick] [--members 1,5,20,50] [--duration 5] [--rounds 3] [--cpu-affinity off]
+                           [--scheduling normal]
 """
 
 from __future__ import annotations
@@ -454,6 +457,12 @@ def main() -> None:
         default="auto",
         help="GATEWAY_WORKER_CPU_AFFINITY of the gateways and the floor (auto: a CPU of its own per worker)",
     )
+    parser.add_argument(
+        "--scheduling",
+        choices=["batch", "normal"],
+        default="batch",
+        help="GATEWAY_WORKER_SCHEDULING of the gateways and the floor (batch: threads under SCHED_BATCH)",
+    )
     parser.add_argument("--no-express-gateway", action="store_true")
     parser.add_argument("--express-gateway-dir", type=Path, default=EG_DIR)
     parser.add_argument("--quick", action="store_true", help="N = 1, 5, 20; 3 s runs (W2: 10 s)")
@@ -475,9 +484,14 @@ def main() -> None:
     specs += [MemberSpec(fault_id(name), "ects", kind) for name, kind in FAULTS.items()]  # type: ignore[arg-type]
     deadline_ms = args.deadline_ms
     slow_s = 4 * deadline_ms / 1000
-    # Every gateway's workers pinned to CPUs, or not (gateway.affinity); with an exporter and no sampler
-    # named, the gateway's own sampler, parentbased_ratelimiting (gateway.sampling).
-    production = {"GATEWAY_WORKER_CPU_AFFINITY": args.cpu_affinity, "OTEL_SERVICE_NAME": "consortium-gateway"}
+    # Every gateway's workers pinned to CPUs, or not (gateway.affinity), under SCHED_BATCH or not
+    # (gateway.scheduling); with an exporter and no sampler named, the gateway's own sampler,
+    # parentbased_ratelimiting (gateway.sampling).
+    production = {
+        "GATEWAY_WORKER_CPU_AFFINITY": args.cpu_affinity,
+        "GATEWAY_WORKER_SCHEDULING": args.scheduling,
+        "OTEL_SERVICE_NAME": "consortium-gateway",
+    }
     pinned = args.cpu_affinity == "auto"
 
     eg_problem: str | None = "skipped (--no-express-gateway)" if args.no_express_gateway else None
@@ -535,7 +549,13 @@ def main() -> None:
                         aiohttp_n: list[Run] = []
                         with contextlib.ExitStack() as others:
                             bare = others.enter_context(
-                                bare_fan_out(chosen, learner_ids, workers=args.workers, pin=pinned)
+                                bare_fan_out(
+                                    chosen,
+                                    learner_ids,
+                                    workers=args.workers,
+                                    pin=pinned,
+                                    scheduling=args.scheduling,
+                                )
                             )
                             warm_bare(bare, learner_ids, args.connections)
                             other_client = None
@@ -853,6 +873,8 @@ def _w7(
     pinned = args.cpu_affinity == "auto"
     if pinned:  # what pinning the workers wins, in every run
         variants[UNPINNED] = {**traced, "GATEWAY_WORKER_CPU_AFFINITY": "off"}
+    if args.scheduling == "batch":  # and what SCHED_BATCH wins
+        variants[NORMAL_SCHEDULING] = {**traced, "GATEWAY_WORKER_SCHEDULING": "normal"}
     results: dict[str, list[Run]] = {name: [] for name in variants}
     floor: list[Run] = []
     with contextlib.ExitStack() as stack:
@@ -862,7 +884,9 @@ def _w7(
             )
             for name, env in variants.items()
         }
-        bare = stack.enter_context(bare_fan_out(chosen, learner_ids, workers=args.workers, pin=pinned))
+        bare = stack.enter_context(
+            bare_fan_out(chosen, learner_ids, workers=args.workers, pin=pinned, scheduling=args.scheduling)
+        )
         for lookup in gateways.values():
             warm_gateway(lookup, chosen, args.connections)
         warm_bare(bare, learner_ids, args.connections)
@@ -915,20 +939,14 @@ def _w7(
     )
     by_client = ratio(production, [r.rps for r in results[AIOHTTP]])
     summary.append(fmt_ratio("W1 N=5 lookups/s traced, pyreqwest (default) / aiohttp client", by_client))
-    if UNPINNED in results:
-        unpinned = results[UNPINNED]
-        summary.append(
-            fmt_ratio(
-                "W1 N=5 lookups/s traced, workers pinned / unpinned",
-                ratio(production, [r.rps for r in unpinned]),
-            )
-        )
-        summary.append(
-            fmt_ratio(
-                "W1 N=5 p99 traced, workers pinned / unpinned",
-                ratio([r.p99_ms for r in results[PRODUCTION]], [r.p99_ms for r in unpinned]),
-            )
-        )
+    for variant, versus in (
+        (UNPINNED, "workers pinned / unpinned"),
+        (NORMAL_SCHEDULING, "SCHED_BATCH / normal"),
+    ):
+        if variant in results:
+            for measure, field in (("lookups/s", "rps"), ("p99", "p99_ms")):
+                mine, theirs = ([getattr(r, field) for r in results[name]] for name in (PRODUCTION, variant))
+                summary.append(fmt_ratio(f"W1 N=5 {measure} traced, {versus}", ratio(mine, theirs)))
     summary.extend(floor_lines(5, results[PRODUCTION], floor))
     return median_run(results[PRODUCTION]), traced_ratio
 
@@ -938,6 +956,7 @@ def _w7(
 BARE = "bare fan-out floor (Litestar + pyreqwest)"
 AIOHTTP = "gateway, traced, aiohttp client"
 UNPINNED = "gateway, traced, workers unpinned"
+NORMAL_SCHEDULING = "gateway, traced, normal scheduling"
 PRODUCTION = "gateway, traced (production)"
 RATIO = "gateway, traced, {:.0%} ratio sampler"
 TARGETS = {5: 1200, 20: 300}  # lookups/s, the issue's targets

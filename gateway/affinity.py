@@ -19,13 +19,14 @@ CPU; a worker that finds every CPU taken runs unpinned.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+
+from gateway.worker_threads import for_each_thread
 
 __all__ = ["PinnedCpu", "pin_worker"]
 
@@ -74,8 +75,4 @@ def _pin_first_free(lock_dir: Path) -> PinnedCpu | None:
 
 
 def _pin_threads(cpu: int) -> None:
-    """Pin this process's threads (a thread that ends meanwhile is skipped); threads started afterwards
-    inherit the affinity of the thread that starts them."""
-    for tid in os.listdir("/proc/self/task"):
-        with contextlib.suppress(ProcessLookupError):
-            os.sched_setaffinity(int(tid), {cpu})
+    for_each_thread(lambda tid: os.sched_setaffinity(tid, {cpu}))

@@ -83,6 +83,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     # Serving workers only (gateway.affinity): "auto" pins each worker to a CPU of its own, for hosts whose
     # CPUs are the gateway's alone; "off" leaves placement to the scheduler.
     worker_cpu_affinity: Literal["off", "auto"] = "off"
+    # Serving workers only (gateway.scheduling): "batch" runs every thread of a worker under SCHED_BATCH, so
+    # the worker's own hand-offs between its threads do not preempt; "normal" leaves the system's default.
+    worker_scheduling: Literal["batch", "normal"] = "batch"
     log_level: str = "INFO"
     log_format: str = "json"
     trace_console: bool = False

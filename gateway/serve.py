@@ -9,7 +9,7 @@ from granian.log import LogLevels
 from granian.server import Server
 from litestar import Litestar
 
-from gateway import affinity, heap
+from gateway import affinity, heap, scheduling
 from gateway.app import create_app
 from gateway.config import Settings
 
@@ -18,11 +18,14 @@ __all__ = ["serve", "worker_app"]
 
 def worker_app() -> Litestar:
     """The app of one serving worker: ``create_app`` from the environment. Once its start-up is done, when
-    everything that lives as long as the worker exists, it is pinned to a CPU if the settings ask for it
-    (``gateway.affinity``; ``app.state.pinned_cpu``) and its heap is settled (``gateway.heap``)."""
+    everything that lives as long as the worker exists (its threads too), it is pinned to a CPU
+    (``gateway.affinity``; ``app.state.pinned_cpu``) and its threads put under ``SCHED_BATCH``
+    (``gateway.scheduling``; ``app.state.batch_scheduled``) if the settings ask for it, and its heap is
+    settled (``gateway.heap``)."""
     app = create_app()
     settings: Settings = app.state.settings
     app.state.pinned_cpu = None
+    app.state.batch_scheduled = False
     if settings.worker_cpu_affinity == "auto":
         lock_dir = settings.data_dir / "run" / "cpus"
 
@@ -30,6 +33,12 @@ def worker_app() -> Litestar:
             app.state.pinned_cpu = affinity.pin_worker(lock_dir)
 
         app.on_startup.append(pin)
+    if settings.worker_scheduling == "batch":
+
+        def batch() -> None:
+            app.state.batch_scheduled = scheduling.batch_worker()
+
+        app.on_startup.append(batch)
     app.on_startup.append(lambda: heap.settle(settings.gc_gen0_threshold))
     return app
 

@@ -15,6 +15,7 @@ def test_defaults_use_the_embedded_database_in_var() -> None:
     assert settings.data_dir == Path("var")
     assert settings.max_body_bytes == 1024 * 1024
     assert settings.worker_cpu_affinity == "off"  # pinning is for hosts that are the gateway's alone
+    assert settings.worker_scheduling == "batch"
 
 
 def test_environment_is_read_and_typed() -> None:
@@ -26,6 +27,7 @@ def test_environment_is_read_and_typed() -> None:
             "GATEWAY_DB_ACQUIRE_TIMEOUT": "2.5",
             "GATEWAY_MIGRATE_ON_START": "false",
             "GATEWAY_WORKER_CPU_AFFINITY": "auto",
+            "GATEWAY_WORKER_SCHEDULING": "normal",
         }
     )
     assert settings.database_url == "postgresql://db.example/gw"
@@ -34,6 +36,7 @@ def test_environment_is_read_and_typed() -> None:
     assert settings.db_acquire_timeout == 2.5
     assert settings.migrate_on_start is False
     assert settings.worker_cpu_affinity == "auto"
+    assert settings.worker_scheduling == "normal"
 
 
 @pytest.mark.parametrize(
@@ -43,6 +46,7 @@ def test_environment_is_read_and_typed() -> None:
         ("GATEWAY_DB_POOL_MAX", "0"),
         ("GATEWAY_MAX_BODY_BYTES", "1"),
         ("GATEWAY_WORKER_CPU_AFFINITY", "always"),
+        ("GATEWAY_WORKER_SCHEDULING", "fifo"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:

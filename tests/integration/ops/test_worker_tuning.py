@@ -1,4 +1,5 @@
-"""Serving workers pinned to CPUs (``GATEWAY_WORKER_CPU_AFFINITY=auto``, ``gateway.affinity``).
+"""Serving workers pinned to CPUs (``GATEWAY_WORKER_CPU_AFFINITY=auto``, ``gateway.affinity``) and their
+threads under ``SCHED_BATCH`` (``GATEWAY_WORKER_SCHEDULING``, ``gateway.scheduling``).
 
 Each worker is a child interpreter running ``worker_app``'s lifespan, as granian runs it, and kept in it until
 the test lets go, so several hold their CPUs at once. Each child first narrows itself to the same two CPUs:
@@ -29,6 +30,9 @@ from gateway.serve import worker_app
 def affinities():
     return sorted({tuple(sorted(os.sched_getaffinity(int(t)))) for t in os.listdir("/proc/self/task")})
 
+def policies():
+    return sorted({os.sched_getscheduler(int(t)) for t in os.listdir("/proc/self/task")})
+
 async def main():
     # a thread the server started before the app (granian's runtime threads are)
     done = threading.Event()
@@ -36,12 +40,14 @@ async def main():
     app = worker_app()
     async with app.lifespan():
         later = []
-        started = threading.Thread(target=lambda: later.append(sorted(os.sched_getaffinity(0))))
+        started = threading.Thread(
+            target=lambda: later.append((sorted(os.sched_getaffinity(0)), os.sched_getscheduler(0))))
         started.start()
         started.join()
         print(json.dumps({"cpu": app.state.pinned_cpu and app.state.pinned_cpu.cpu,
                           "threads": len(os.listdir("/proc/self/task")), "affinities": affinities(),
-                          "later": later[0]}), flush=True)
+                          "later": later[0][0], "batch": app.state.batch_scheduled, "policies": policies(),
+                          "later_policy": later[0][1]}), flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
 
 asyncio.run(main())
@@ -134,3 +140,24 @@ def test_workers_are_not_pinned_by_default(database_url: str, tmp_path: Path) ->
         assert worker.report["cpu"] is None
         assert worker.report["affinities"] == [sorted(_two_cpus())]
     assert not (tmp_path / "run" / "cpus").exists()
+
+
+def test_every_thread_of_a_worker_runs_under_sched_batch_by_default(
+    database_url: str, tmp_path: Path
+) -> None:
+    with _workers(_env(database_url, tmp_path, "off")) as start:
+        worker = start()
+        assert worker.report["batch"] is True
+        # every thread, those started before start-up was done too, and one started later
+        assert worker.report["threads"] > 1
+        assert worker.report["policies"] == [os.SCHED_BATCH]
+        assert worker.report["later_policy"] == os.SCHED_BATCH
+
+
+def test_normal_scheduling_leaves_the_default_policy(database_url: str, tmp_path: Path) -> None:
+    with _workers({**_env(database_url, tmp_path, "off"), "GATEWAY_WORKER_SCHEDULING": "normal"}) as start:
+        worker = start()
+        assert worker.report["batch"] is False
+        inherited = os.sched_getscheduler(0)  # this process's: SCHED_OTHER unless the tests run otherwise
+        assert worker.report["policies"] == [inherited]
+        assert worker.report["later_policy"] == inherited
