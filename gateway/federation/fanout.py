@@ -188,11 +188,13 @@ async def _call_member(
     values: dict[str, T],
 ) -> MemberOutcome:
     track_stats(stats)  # this task's own context: the innermost layer counts attempts here
-    hold_until(deadline)  # ``_settle`` cancels the task then: the layers inside arm no timer for it
     started = time.monotonic()
-    with child_span(
-        tracer, SPAN_NAME, kind=SpanKind.INTERNAL, record_exception=False, set_status_on_exception=False
-    ) as span:
+    with (
+        hold_until(deadline),  # ``_settle`` cancels the task then: the layers inside arm no timer for it
+        child_span(
+            tracer, SPAN_NAME, kind=SpanKind.INTERNAL, record_exception=False, set_status_on_exception=False
+        ) as span,
+    ):
         try:
             if deadline <= started:
                 raise TimeoutError  # expired before the call: send nothing

@@ -4,7 +4,9 @@ for a task its owner cancels."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
+import weakref
 
 import pytest
 
@@ -82,16 +84,40 @@ async def test_a_task_held_until_a_deadline_arms_timers_only_for_earlier_ones(ar
     deadline = time.monotonic() + 5
 
     async def held() -> None:
-        hold_until(deadline)  # its owner cancels it then
-        async with deadline_timer(deadline), deadline_timer(deadline + 1):
+        with hold_until(deadline):  # its owner cancels it then
+            async with deadline_timer(deadline), deadline_timer(deadline + 1):
+                await asyncio.sleep(0)
+            assert armed == []
+            with pytest.raises(TimeoutError):
+                async with deadline_timer(time.monotonic() + 0.02):
+                    await asyncio.Event().wait()  # hangs, arming no timer of its own
+            assert len(armed) == 1
+        async with deadline_timer(deadline):  # no longer held after the block: it arms its own
             await asyncio.sleep(0)
-        assert armed == []
-        with pytest.raises(TimeoutError):
-            async with deadline_timer(time.monotonic() + 0.02):
-                await asyncio.Event().wait()  # hangs, arming no timer of its own
-        assert len(armed) == 1
+        assert len(armed) == 2
 
     await asyncio.create_task(held())
     async with deadline_timer(deadline):  # the caller's task was not held: it arms its own
         await asyncio.sleep(0)
-    assert len(armed) == 2
+    assert len(armed) == 3
+
+
+async def test_a_held_task_is_freed_by_reference_counting_alone() -> None:
+    """Holding names the task in its own context; once the block is left no cycle keeps the task alive."""
+    collected: list[bool] = []
+
+    async def held() -> None:
+        with hold_until(time.monotonic() + 5):
+            await asyncio.sleep(0)
+
+    gc.disable()  # only reference counting may free it
+    try:
+        task = asyncio.create_task(held())
+        await task
+        weakref.finalize(task, collected.append, True)
+        del task
+        for _ in range(3):  # the loop's handles that named the task have run
+            await asyncio.sleep(0)
+        assert collected == [True]
+    finally:
+        gc.enable()
