@@ -79,7 +79,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     members_refresh_interval: Annotated[float, Meta(gt=0, le=300)] = 5.0
     # Serving workers only (gateway.heap): after start-up the collector's youngest generation is collected
     # once this many objects are pending, instead of Python's 700; 0 keeps Python's threshold.
-    gc_gen0_threshold: Annotated[int, Meta(ge=0, le=1_000_000)] = 10_000
+    gc_gen0_threshold: Annotated[int, Meta(ge=0, le=1_000_000)] = 100_000
     # Serving workers only (gateway.affinity): "auto" pins each worker to a CPU of its own, for hosts whose
     # CPUs are the gateway's alone; "off" leaves placement to the scheduler.
     worker_cpu_affinity: Literal["off", "auto"] = "off"
