@@ -14,9 +14,9 @@ A thread of another process (the database, another worker) still preempts the ga
 only the gateway's own wake-ups wait. That is the trade: on a busy CPU a woken worker thread may wait for the
 next scheduler tick (1-4 ms) instead of running at once; on an idle CPU it runs at once, as before. Measured
 on W1 N=5 on a 2-core VM shared with the database, the mock members and the load generator
-(``docs/benchmarks.md``, "workers under SCHED_BATCH"): more lookups a second and a lower p99, pinned or not.
-So it is the default for ``serve``'s workers; ``GATEWAY_WORKER_SCHEDULING=normal`` leaves them under the
-default policy. It needs no privilege: any thread may put itself under ``SCHED_BATCH``.
+(``docs/benchmarks.md``, "workers' threads under SCHED_BATCH"): more lookups a second and a lower p99,
+pinned or not. So it is the default for ``serve``'s workers; ``GATEWAY_WORKER_SCHEDULING=normal`` leaves
+them under the default policy. It needs no privilege: any thread may put itself under ``SCHED_BATCH``.
 """
 
 from __future__ import annotations
