@@ -273,7 +273,14 @@ class NginxMembers:
                     got = client.get(f"{site.base_url}{path}", params=httpx.QueryParams(query))
                     ctype = got.headers.get("content-type")
                     if got.status_code != 200 or got.content != expected or ctype != "application/json":
-                        raise RuntimeError(f"{site.spec.member_id} {path}: nginx differs from the sandbox")
+                        where = f"{site.spec.member_id} {path} (port {site.port})"
+                        what = (
+                            f"status {got.status_code}, {ctype}, {len(got.content)} of {len(expected)} bytes"
+                        )
+                        server = got.headers.get("server")
+                        raise RuntimeError(
+                            f"{where}: nginx differs from the sandbox: {what}, server {server}"
+                        )
                     checked += 1
         return checked
 
