@@ -4,9 +4,12 @@ keeps serving meanwhile."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -73,43 +76,24 @@ async def until_workers(parent: int, count: int, without: set[int], within: floa
     raise AssertionError(f"workers of {parent}: {children(parent)}, wanted {count} besides {without}")
 
 
-async def test_a_killed_worker_is_replaced_and_the_other_serves_meanwhile(
-    database_url: str, tmp_path: Path
-) -> None:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = Component(
-        ["serve", "--port", str(port), "--workers", "2"],
-        {**gateway_env(database_url, tmp_path), "GATEWAY_RELAY_ENABLED": "false"},
-    )
-    server.start()
-    try:
-        assert server.proc is not None
-        parent = server.proc.pid
-        await ready(base)
-        first, second = sorted(await until_workers(parent, 2, set()))
+@dataclass
+class Served:
+    """``serve --workers 2`` running, ready, with its two first workers."""
 
-        os.kill(first, signal.SIGKILL)
-        # While the replacement starts, the other worker answers (new connections: none rides a dead one).
-        for _ in range(5):
-            async with httpx.AsyncClient(timeout=5) as http:
-                assert (await http.get(f"{base}/readyz")).status_code == 200
-        (replacement,) = (await until_workers(parent, 2, {first})) - {second}
-        assert server.proc.poll() is None
+    server: Component
+    port: int
+    parent: int
+    first: int
+    second: int
 
-        # Each worker listens on a socket of its own (SO_REUSEPORT), so connections spread over both: within a
-        # few, one lands on the replacement, which answers it once its app has started.
-        answers = [await answered_by(port, {second, replacement}) for _ in range(40)]
-        assert {status for status, _ in answers} == {200}
-        assert {worker for _, worker in answers} == {second, replacement}
-    finally:
-        server.stop()
-    assert server.proc.returncode == 0
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
 
-async def test_a_worker_that_dies_again_at_once_ends_the_server_with_a_failure(
-    database_url: str, tmp_path: Path
-) -> None:
+@contextlib.asynccontextmanager
+async def two_workers(database_url: str, tmp_path: Path) -> AsyncIterator[Served]:
+    """``serve`` with two workers as a process (its own process group), stopped when the block ends."""
     port = free_port()
     server = Component(
         ["serve", "--port", str(port), "--workers", "2"],
@@ -121,12 +105,42 @@ async def test_a_worker_that_dies_again_at_once_ends_the_server_with_a_failure(
         parent = server.proc.pid
         await ready(f"http://127.0.0.1:{port}")
         first, second = sorted(await until_workers(parent, 2, set()))
-        os.kill(first, signal.SIGKILL)
-        (replacement,) = (await until_workers(parent, 2, {first})) - {second}
+        yield Served(server, port, parent, first, second)
+    finally:
+        server.stop()
+
+
+async def test_a_killed_worker_is_replaced_and_the_other_serves_meanwhile(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with two_workers(database_url, tmp_path) as served:
+        os.kill(served.first, signal.SIGKILL)
+        # While the replacement starts, the other worker answers (new connections: none rides a dead one).
+        for _ in range(5):
+            async with httpx.AsyncClient(timeout=5) as http:
+                assert (await http.get(f"{served.base}/readyz")).status_code == 200
+        (replacement,) = (await until_workers(served.parent, 2, {served.first})) - {served.second}
+        assert served.server.proc is not None
+        assert served.server.proc.poll() is None
+
+        # Each worker listens on a socket of its own (SO_REUSEPORT), so connections spread over both: within a
+        # few, one lands on the replacement, which answers it once its app has started.
+        workers = {served.second, replacement}
+        answers = [await answered_by(served.port, workers) for _ in range(40)]
+        assert {status for status, _ in answers} == {200}
+        assert {worker for _, worker in answers} == workers
+    assert served.server.proc.returncode == 0
+
+
+async def test_a_worker_that_dies_again_at_once_ends_the_server_with_a_failure(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with two_workers(database_url, tmp_path) as served:
+        os.kill(served.first, signal.SIGKILL)
+        (replacement,) = (await until_workers(served.parent, 2, {served.first})) - {served.second}
         # A crash loop: the same worker dies again within 5.5 s of being replaced. The server exits, with a
         # failure, for its supervisor to see, rather than replace it forever.
         os.kill(replacement, signal.SIGKILL)
-        assert await asyncio.to_thread(server.proc.wait, 30) == 1
-        assert not Path(f"/proc/{second}").exists()  # the healthy worker was stopped with it
-    finally:
-        server.stop()
+        assert served.server.proc is not None
+        assert await asyncio.to_thread(served.server.proc.wait, 30) == 1
+        assert not Path(f"/proc/{served.second}").exists()  # the healthy worker was stopped with it
